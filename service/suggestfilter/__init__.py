@@ -1,0 +1,67 @@
+"""suggestfilter: decide which search suggestions may be shown.
+
+Most users need the server (``suggestfilter serve``) and, in a frontend, the
+client in :mod:`suggestfilter.client`. The engine can also be used directly:
+compile term entries and a policy into a :class:`Matcher` and ask it about a
+keystroke.
+"""
+
+from __future__ import annotations
+
+from suggestfilter._errors import (
+    AuthError,
+    ChecksumError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    NotServingError,
+    PermissionDeniedError,
+    PolicyError,
+    RateLimitedError,
+    StoreError,
+    StoreUnavailableError,
+    SuggestFilterError,
+    TermFileError,
+)
+from suggestfilter._model import (
+    ALLOWED,
+    Action,
+    CategoryPolicy,
+    EntryKind,
+    Intervention,
+    InterventionNotice,
+    KeystrokeDecision,
+    MatchMode,
+    Policy,
+    SuggestionKind,
+    TermEntry,
+    Verdict,
+)
+
+__all__ = [
+    "ALLOWED",
+    "Action",
+    "AuthError",
+    "CategoryPolicy",
+    "ChecksumError",
+    "ConflictError",
+    "EntryKind",
+    "Intervention",
+    "InterventionNotice",
+    "InvalidInputError",
+    "KeystrokeDecision",
+    "MatchMode",
+    "NotFoundError",
+    "NotServingError",
+    "PermissionDeniedError",
+    "Policy",
+    "PolicyError",
+    "RateLimitedError",
+    "StoreError",
+    "StoreUnavailableError",
+    "SuggestFilterError",
+    "SuggestionKind",
+    "TermEntry",
+    "TermFileError",
+    "Verdict",
+]
