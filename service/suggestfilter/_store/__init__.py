@@ -34,8 +34,8 @@ psycopg 3; anything else is a SQLite file path, created owner-only (0600), in
 WAL mode so several worker processes read while one writes. Both share one
 implementation of the SQL (:mod:`suggestfilter._store._sql`) and apply the
 numbered schema migrations (:mod:`suggestfilter._store._migrations`) on open.
-Each process opens its own store; a store object is used by one thread at a
-time.
+Each process opens its own store; one store object may be shared by the
+threads of a process (its calls are serialized).
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from suggestfilter._errors import ConflictError
 from suggestfilter._model import Policy, SuggestionKind, TermEntry
 
 DEFAULT_LOCATION = "suggestfilter.db"
@@ -55,6 +56,13 @@ DEFAULT_REPORT_RATE = 10
 """Reports one reporter may file per :data:`DEFAULT_REPORT_WINDOW` seconds."""
 
 DEFAULT_REPORT_WINDOW = 60.0
+
+
+class StaleDraftError(ConflictError):
+    """A draft write was refused because the draft changed since it was read.
+
+    Retrying the change on the new draft is safe; AdminOps does so.
+    """
 
 
 class VersionState(enum.StrEnum):
@@ -196,11 +204,12 @@ class Store(Protocol):
         """One version's content, checksum verified. NotFoundError, ChecksumError."""
         ...
 
-    def wait_for_change(self, timeout: float) -> None:
+    def wait_for_change(self, timeout: float) -> bool:
         """Block up to ``timeout`` seconds; PostgreSQL returns early on a publish or rollback.
 
-        SQLite has no notification: it sleeps the whole timeout, and callers
-        poll :meth:`published_version` after it returns.
+        Returns True when a change notification arrived. SQLite has no
+        notification: it sleeps the whole timeout and returns False, and
+        callers poll :meth:`published_version` after it returns.
         """
         ...
 
@@ -348,6 +357,7 @@ __all__ = [
     "DraftContent",
     "ReportGroup",
     "ReportStatus",
+    "StaleDraftError",
     "Store",
     "StoreStatus",
     "VersionInfo",
