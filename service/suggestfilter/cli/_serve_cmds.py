@@ -1,9 +1,271 @@
-"""Placeholder: the owning change replaces this module."""
+"""``suggestfilter serve``: run the public API, the admin API and the metrics endpoint.
+
+::
+
+    suggestfilter serve --db PATH --port P --admin-port A --metrics-port M --workers N
+    suggestfilter serve --demo
+
+See :mod:`suggestfilter._supervisor` for the process model (worker
+generations, hot reload, draining on SIGTERM).
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from suggestfilter._errors import InvalidInputError
+from suggestfilter._metrics_http import (
+    OWNED_DIR_ENV,
+    prepare_multiprocess_dir,
+    prometheus_client_imported,
+)
+
+if TYPE_CHECKING:
+    from suggestfilter._auth import TokenRegistry
+    from suggestfilter._supervisor import Supervisor
+
+_LOGGER = logging.getLogger(__name__)
+
+_DEFAULT_PORT = 50051
+_DEFAULT_ADMIN_PORT = 50052
+_DEFAULT_METRICS_PORT = 9464
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register this module's commands (none yet)."""
+    """Register ``serve``."""
+    parser = subparsers.add_parser(
+        "serve",
+        help="serve the filter (public API, admin API, /metrics)",
+        description=(
+            "Serve the published term list of a store on the public port, the admin API on "
+            "its own port and Prometheus metrics over HTTP. Several worker processes share the "
+            "public port; a newly published or rolled-back version is served within seconds; "
+            "SIGTERM drains in-flight calls and exits 0."
+        ),
+    )
+    parser.add_argument(
+        "--db",
+        metavar="LOCATION",
+        default=None,
+        help="store: a SQLite file path or a postgresql:// DSN (default ./suggestfilter.db)",
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="serve the shipped demo list from a temporary store (nothing else needed)",
+    )
+    parser.add_argument(
+        "--host",
+        default=None,
+        help="interface of every port (default [::], all interfaces; with --demo 127.0.0.1)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=_DEFAULT_PORT, help=f"public gRPC port ({_DEFAULT_PORT})"
+    )
+    parser.add_argument(
+        "--admin-port",
+        type=int,
+        default=_DEFAULT_ADMIN_PORT,
+        help=f"admin gRPC port ({_DEFAULT_ADMIN_PORT})",
+    )
+    parser.add_argument("--no-admin", action="store_true", help="do not serve the admin API at all")
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        default=_DEFAULT_METRICS_PORT,
+        help=f"Prometheus HTTP port, path /metrics ({_DEFAULT_METRICS_PORT})",
+    )
+    parser.add_argument(
+        "--no-metrics", action="store_true", help="do not serve the metrics endpoint"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="public worker processes sharing the port (default: one per core)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=8,
+        help="gRPC threads per worker; each open FilterSession stream holds one (8)",
+    )
+    parser.add_argument(
+        "--grace",
+        type=float,
+        default=5.0,
+        help="seconds in-flight calls get to finish on SIGTERM or reload (5)",
+    )
+    parser.add_argument(
+        "--poll-interval",
+        type=float,
+        default=0.5,
+        help="seconds between checks of the published version (0.5)",
+    )
+    parser.add_argument(
+        "--tokens-file",
+        default=None,
+        help="admin bearer tokens (name role sha256 per line); also SUGGESTFILTER_ADMIN_TOKENS",
+    )
+    parser.set_defaults(func=run_serve)
+
+
+def _validate(args: argparse.Namespace) -> None:
+    for name in ("port", "admin_port", "metrics_port"):
+        value = getattr(args, name)
+        if not 1 <= value <= 65535:
+            raise InvalidInputError("--" + name.replace("_", "-"), "must be a port 1..65535")
+    if args.workers is not None and args.workers < 1:
+        raise InvalidInputError("--workers", "must be at least 1")
+    if args.threads < 1:
+        raise InvalidInputError("--threads", "must be at least 1")
+    if args.grace < 0:
+        raise InvalidInputError("--grace", "must not be negative")
+    if args.poll_interval <= 0:
+        raise InvalidInputError("--poll-interval", "must be positive")
+    if args.demo and args.db is not None:
+        raise InvalidInputError("--demo", "serves its own store; leave out --db")
+
+
+def _reexec_with_multiprocess_metrics() -> None:
+    """Run this same command again in a fresh interpreter (prometheus_client imported too early).
+
+    prometheus_client picks multiprocess mode when it is imported; when
+    something imported it before ``serve`` could set the directory, the only
+    sound fix is a new interpreter that sees the variable from the start.
+    """
+    _LOGGER.debug("prometheus_client was imported before serve: re-executing")
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "suggestfilter", *sys.argv[1:]])
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """``suggestfilter serve``."""
+    _validate(args)
+    owned_before = os.environ.get(OWNED_DIR_ENV)
+    metrics_dir = prepare_multiprocess_dir()
+    if prometheus_client_imported() and owned_before != metrics_dir:
+        _reexec_with_multiprocess_metrics()
+    with _store_location(args) as location:
+        return _serve(args, location, metrics_dir)
+
+
+@contextlib.contextmanager
+def _store_location(args: argparse.Namespace) -> Iterator[str]:
+    if not args.demo:
+        from suggestfilter._store import DEFAULT_LOCATION
+
+        yield args.db or DEFAULT_LOCATION
+        return
+    from suggestfilter._demo import seed_demo_store
+
+    directory = tempfile.mkdtemp(prefix="suggestfilter-demo-")
+    try:
+        location = os.path.join(directory, "demo.db")
+        seed_demo_store(location)
+        yield location
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _serve(args: argparse.Namespace, location: str, metrics_dir: str) -> int:
+    from suggestfilter._supervisor import ServeSettings, Supervisor, default_worker_count
+
+    host = args.host or ("127.0.0.1" if args.demo else "[::]")
+    tokens: TokenRegistry | None = None
+    demo_token: str | None = None
+    if not args.no_admin:
+        tokens, demo_token = _admin_tokens(args.tokens_file, demo=args.demo)
+    settings = ServeSettings(
+        store_location=location,
+        host=host,
+        port=args.port,
+        admin_port=None if args.no_admin else args.admin_port,
+        metrics_port=None if args.no_metrics else args.metrics_port,
+        workers=args.workers or default_worker_count(),
+        grace=args.grace,
+        poll_interval=args.poll_interval,
+        threads=args.threads,
+        tokens=tokens,
+        metrics_dir=metrics_dir,
+    )
+
+    def announce(supervisor: Supervisor) -> None:
+        _print_banner(supervisor.settings, demo=args.demo, demo_token=demo_token)
+
+    return Supervisor(settings, on_ready=announce).run()
+
+
+def _admin_tokens(tokens_file: str | None, *, demo: bool) -> tuple[TokenRegistry, str | None]:
+    """The admin API's tokens (file and environment); the demo adds a fresh editor token."""
+    import secrets
+
+    from suggestfilter._auth import TOKENS_ENV, TokenRegistry
+
+    if not demo:
+        return TokenRegistry.from_env_or_file(tokens_file), None
+    token = "demo-" + secrets.token_urlsafe(12)
+    configured = os.environ.get(TOKENS_ENV, "").strip()
+    value = ",".join(item for item in (configured, f"demo:editor:{token}") if item)
+    environ = {**os.environ, TOKENS_ENV: value}
+    return TokenRegistry.from_env_or_file(tokens_file, environ=environ), token
+
+
+def _client_host(host: str) -> str:
+    bare = host.strip("[]")
+    if bare in ("", "::", "0.0.0.0"):
+        return "localhost"
+    return f"[{bare}]" if ":" in bare else bare
+
+
+def _print_banner(settings: object, *, demo: bool, demo_token: str | None) -> None:
+    from suggestfilter._supervisor import ServeSettings
+
+    assert isinstance(settings, ServeSettings)
+    host = _client_host(settings.host)
+    lines = [
+        f"suggestfilter: public API   grpc://{host}:{settings.port}"
+        f"  ({settings.workers} workers; health, reflection)"
+    ]
+    if settings.admin_port is not None:
+        lines.append(f"suggestfilter: admin API    grpc://{host}:{settings.admin_port}")
+    if settings.metrics_port is not None:
+        lines.append(f"suggestfilter: metrics      http://{host}:{settings.metrics_port}/metrics")
+    lines.append(f"suggestfilter: store        {_redacted(settings.store_location)}")
+    target = f"{host}:{settings.port}"
+    if demo:
+        from suggestfilter._demo import example_commands
+
+        lines.append("suggestfilter: demo list served; try in another terminal:")
+        lines.extend("  " + command for command in example_commands(target))
+        if demo_token is not None and settings.admin_port is not None:
+            lines.append(
+                f"suggestfilter: demo admin token (editor): SUGGESTFILTER_TOKEN={demo_token}"
+            )
+    else:
+        lines.append(
+            "suggestfilter: try: "
+            f"suggestfilter query --target {target} 'free badword' --suggestion 'zorblax'"
+        )
+    print("\n".join(lines), file=sys.stderr, flush=True)
+
+
+def _redacted(location: str) -> str:
+    """A store location without its password."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    if "://" not in location:
+        return location
+    parts = urlsplit(location)
+    if parts.password is None:
+        return location
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))

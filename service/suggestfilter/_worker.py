@@ -1,0 +1,282 @@
+"""The processes that ``suggestfilter serve`` forks: public workers and the admin server.
+
+Most users can ignore this module: :mod:`suggestfilter._supervisor` forks
+these and talks to them over two pipes.
+
+- A **public worker** serves one term-list version for its whole life (or
+  none: then it fails closed, NOT_SERVING and UNAVAILABLE). It inherits the
+  compiled matcher from the supervisor copy-on-write, installs it before its
+  server starts (so it never reports SERVING without a list), binds the shared
+  public port with SO_REUSEPORT, and reports ``ready``. Reports (the public
+  ``Report`` call) go through the worker's own store connection, opened on the
+  first report, after the fork.
+- The **admin child** runs the admin gRPC API on its own port.
+
+Control protocol (one line per message, supervisor → child on the control
+pipe): ``stop`` drains and exits; ``store-reachable`` / ``store-unreachable``
+set the health of :data:`STORE_HEALTH_SERVICE`. End of file on the control
+pipe (the supervisor died) also drains and exits; so does SIGTERM. SIGINT is
+ignored: a terminal's Ctrl-C reaches the supervisor, which drains everyone.
+
+Status protocol (child → supervisor on the status pipe): ``ready`` once the
+server listens, or ``failed: <reason>`` before exiting 1.
+
+Draining: health turns NOT_SERVING for good, then ``server.stop(grace)``
+refuses new calls (GOAWAY, so clients move to the other workers), lets
+in-flight calls and open streams finish for up to ``grace`` seconds, and
+cancels what is still running after that. The child then exits 0.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import select
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from suggestfilter._errors import StoreUnavailableError
+from suggestfilter._model import SuggestionKind
+
+if TYPE_CHECKING:
+    import grpc
+
+    from suggestfilter._auth import TokenRegistry
+    from suggestfilter._serving_state import LoadedList
+    from suggestfilter._store import Store
+    from suggestfilter._validation import Limits
+
+_LOGGER = logging.getLogger(__name__)
+
+STORE_HEALTH_SERVICE = "suggestfilter.store"
+"""Health service name that reports whether the term store is reachable.
+
+SERVING while the supervisor reaches the store, NOT_SERVING while it does not
+(the filter keeps serving its last good list meanwhile, so the filter's own
+health stays SERVING)."""
+
+MESSAGE_STOP = "stop"
+MESSAGE_STORE_REACHABLE = "store-reachable"
+MESSAGE_STORE_UNREACHABLE = "store-unreachable"
+STATUS_READY = "ready"
+STATUS_FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSettings:
+    """What every public worker of one ``serve`` needs besides its list.
+
+    ``address`` is ``host:port`` of the shared public port; ``grace`` the
+    drain time in seconds; ``threads`` the gRPC threads per worker (each open
+    FilterSession stream holds one).
+    """
+
+    address: str
+    store_location: str
+    grace: float = 5.0
+    threads: int = 8
+    limits: Limits | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AdminSettings:
+    """What the admin child needs: its address, the store and the token registry."""
+
+    address: str
+    store_location: str
+    tokens: TokenRegistry
+    grace: float = 5.0
+
+
+class StoreReportSink:
+    """Writes user reports through this process's own store connection.
+
+    The connection is opened on the first report (after the fork: SQLite and
+    PostgreSQL connections must not cross a fork), used by one thread at a
+    time, and reopened after the store was unreachable.
+    """
+
+    def __init__(self, store_location: str) -> None:
+        self._location = store_location
+        self._store: Store | None = None
+        self._lock = threading.Lock()
+
+    def __call__(
+        self, text: str, kind: SuggestionKind, locale: str, reason: str, reporter: str
+    ) -> str:
+        """Store one report; return its id (errors as the store raises them)."""
+        from suggestfilter._store import open_store
+
+        with self._lock:
+            if self._store is None:
+                self._store = open_store(self._location)
+            try:
+                return self._store.add_report(text, kind, locale, reason, reporter)
+            except StoreUnavailableError:
+                self._close_locked()
+                raise
+
+    def _close_locked(self) -> None:
+        store, self._store = self._store, None
+        if store is not None:
+            with contextlib.suppress(Exception):
+                store.close()
+
+    def close(self) -> None:
+        """Close the connection if one is open."""
+        with self._lock:
+            self._close_locked()
+
+
+class _StopSignal:
+    """SIGTERM handling of a child: a flag plus a wakeup pipe that select() watches."""
+
+    def __init__(self) -> None:
+        self.read_fd, self._write_fd = os.pipe()
+        os.set_blocking(self._write_fd, False)
+        self.received = False
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, self._handle)
+        signal.set_wakeup_fd(self._write_fd)
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.received = True
+
+
+def _send_status(status_fd: int, line: str) -> None:
+    with contextlib.suppress(OSError):
+        os.write(status_fd, (line + "\n").encode("utf-8"))
+
+
+def _wait_for_stop(control_fd: int, stop: _StopSignal, on_message: Callable[[str], None]) -> str:
+    """Block until ``stop``, EOF on the control pipe, or SIGTERM; return which."""
+    pending = b""
+    while True:
+        if stop.received:
+            return "SIGTERM"
+        readable, _, _ = select.select([control_fd, stop.read_fd], [], [], 1.0)
+        if stop.read_fd in readable:
+            with contextlib.suppress(OSError):
+                os.read(stop.read_fd, 512)
+        if control_fd in readable:
+            chunk = os.read(control_fd, 4096)
+            if not chunk:
+                return "supervisor gone"
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for raw in lines:
+                message = raw.decode("utf-8", "replace").strip()
+                if message == MESSAGE_STOP:
+                    return "stop"
+                on_message(message)
+
+
+def _drain(server: grpc.Server, grace: float, before: Callable[[], None]) -> None:
+    before()
+    server.stop(grace).wait()
+
+
+def run_public_worker(
+    settings: WorkerSettings,
+    loaded: LoadedList | None,
+    *,
+    control_fd: int,
+    status_fd: int,
+    store_reachable: bool,
+) -> int:
+    """Serve ``loaded`` (or fail closed) on the shared port until told to stop; return 0.
+
+    Runs in a freshly forked child that has created no gRPC object yet.
+    """
+    from grpc_health.v1 import health_pb2
+
+    from suggestfilter._grpc_server import create_public_server
+    from suggestfilter._serving_state import ServingState
+
+    stop = _StopSignal()
+    state = ServingState()
+    if loaded is not None:
+        state.swap(loaded)
+
+    def set_store_health(reachable: bool) -> None:
+        status = (
+            health_pb2.HealthCheckResponse.SERVING
+            if reachable
+            else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
+        state.health.set(STORE_HEALTH_SERVICE, status)
+
+    set_store_health(store_reachable)
+    sink = StoreReportSink(settings.store_location)
+    try:
+        server, _ = create_public_server(
+            settings.address,
+            state,
+            limits=settings.limits,
+            report_sink=sink,
+            reuse_port=True,
+            max_workers=settings.threads,
+        )
+        server.start()
+    except Exception as error:
+        _send_status(status_fd, f"{STATUS_FAILED}: {error}")
+        return 1
+    version = loaded.version if loaded is not None else None
+    _LOGGER.info("worker %d serving list version %s", os.getpid(), version)
+    _send_status(status_fd, STATUS_READY)
+
+    def on_message(message: str) -> None:
+        if message == MESSAGE_STORE_REACHABLE:
+            set_store_health(True)
+        elif message == MESSAGE_STORE_UNREACHABLE:
+            set_store_health(False)
+
+    reason = _wait_for_stop(control_fd, stop, on_message)
+    _LOGGER.info("worker %d draining (%s), grace %.1f s", os.getpid(), reason, settings.grace)
+    _drain(server, settings.grace, state.enter_graceful_shutdown)
+    sink.close()
+    _LOGGER.info("worker %d stopped", os.getpid())
+    return 0
+
+
+def run_admin_child(settings: AdminSettings, *, control_fd: int, status_fd: int) -> int:
+    """Serve the admin API on its own port until told to stop; return 0."""
+    stop = _StopSignal()
+    try:
+        from suggestfilter._admin_server import create_admin_server
+
+        server, _ = create_admin_server(
+            settings.address, settings.store_location, tokens=settings.tokens
+        )
+        server.start()
+    except Exception as error:
+        _send_status(status_fd, f"{STATUS_FAILED}: {error}")
+        return 1
+    _send_status(status_fd, STATUS_READY)
+    reason = _wait_for_stop(control_fd, stop, lambda message: None)
+    _LOGGER.info("admin server draining (%s)", reason)
+    server.stop(settings.grace).wait()
+    return 0
+
+
+def run_metrics_child(host: str, port: int, *, control_fd: int, status_fd: int) -> int:
+    """Serve ``/metrics`` (the sum over every process) until told to stop; return 0."""
+    from suggestfilter._metrics_http import create_metrics_http_server
+
+    stop = _StopSignal()
+    try:
+        server = create_metrics_http_server(host, port)
+    except OSError as error:
+        _send_status(status_fd, f"{STATUS_FAILED}: cannot listen on {host}:{port}: {error}")
+        return 1
+    thread = threading.Thread(target=server.serve_forever, name="metrics-http", daemon=True)
+    thread.start()
+    _send_status(status_fd, STATUS_READY)
+    _wait_for_stop(control_fd, stop, lambda message: None)
+    server.shutdown()
+    server.server_close()
+    return 0

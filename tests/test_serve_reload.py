@@ -1,0 +1,156 @@
+"""Hot reload of ``suggestfilter serve``: publish and rollback while a client keeps calling.
+
+The server runs as a real subprocess; the client calls without pause while the
+test publishes a version that changes a verdict, then rolls it back. Every
+response must be right for the version it names, no call may fail, and the
+version must switch exactly once per change. The PostgreSQL variant polls so
+rarely that only LISTEN/NOTIFY can explain a prompt reload.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+import pytest
+from _serve_fixtures import publish_added, publish_demo, request, rollback
+from _server_process import ServerProcess
+from suggestfilter._model import TermEntry
+from suggestfilter.v1 import filter_pb2, filter_pb2_grpc
+
+# "snorkelmoo" is allowed in version 1 and blocked (profanity) from version 2 on.
+NEW_TERM = "snorkelmoo"
+
+
+@dataclass
+class CallLog:
+    """What a calling client saw: (list_version, action) per response, and errors."""
+
+    seen: list[tuple[int, int]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def versions(self) -> list[int]:
+        """The distinct versions in the order they were first seen after each switch."""
+        switches: list[int] = []
+        for version, _ in self.seen:
+            if not switches or switches[-1] != version:
+                switches.append(version)
+        return switches
+
+    def wait_for_version(self, version: int, *, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.errors or (self.seen and self.seen[-1][0] == version):
+                return
+            time.sleep(0.02)
+        raise AssertionError(f"version {version} not served; saw {self.versions()}")
+
+
+def _unary_caller(target: str, log: CallLog) -> None:
+    with grpc.insecure_channel(target) as channel:
+        stub = filter_pb2_grpc.SuggestionFilterServiceStub(channel)
+        while not log.stop.is_set():
+            try:
+                response = stub.Filter(request("free", f"free {NEW_TERM}"), timeout=10)
+            except grpc.RpcError as error:
+                log.errors.append(f"{error.code()}: {error.details()}")
+                return
+            log.seen.append((response.list_version, response.verdicts[0].action))
+
+
+def _session_caller(target: str, log: CallLog) -> None:
+    """Typing sessions of five keystrokes, one FilterSession stream each."""
+    with grpc.insecure_channel(target) as channel:
+        stub = filter_pb2_grpc.SuggestionFilterServiceStub(channel)
+        while not log.stop.is_set():
+            keystrokes = [request("free", f"free {NEW_TERM}") for _ in range(5)]
+            try:
+                for response in stub.FilterSession(iter(keystrokes), timeout=10):
+                    log.seen.append((response.list_version, response.verdicts[0].action))
+            except grpc.RpcError as error:
+                log.errors.append(f"{error.code()}: {error.details()}")
+                return
+
+
+@pytest.fixture
+def calling(request: pytest.FixtureRequest) -> Iterator[Callable[[str, str], CallLog]]:
+    """Start a caller thread (``unary`` or ``session``) against a target; stopped afterwards."""
+    threads: list[tuple[threading.Thread, CallLog]] = []
+
+    def start(target: str, style: str) -> CallLog:
+        log = CallLog()
+        caller = _unary_caller if style == "unary" else _session_caller
+        thread = threading.Thread(target=caller, args=(target, log), daemon=True)
+        thread.start()
+        threads.append((thread, log))
+        return log
+
+    yield start
+    for thread, log in threads:
+        log.stop.set()
+        thread.join(timeout=30)
+
+
+def _expected_action(version: int) -> int:
+    return filter_pb2.ACTION_ALLOW if version == 1 else filter_pb2.ACTION_BLOCK
+
+
+def _assert_consistent(log: CallLog) -> None:
+    assert log.errors == []
+    wrong = [(v, a) for v, a in log.seen if a != _expected_action(v)]
+    assert wrong == []
+
+
+def _new_term_entry() -> TermEntry:
+    return TermEntry(term=NEW_TERM, category="profanity", rule_id="r-test-snorkelmoo")
+
+
+@pytest.mark.parametrize(("style", "workers"), [("unary", 1), ("session", 2)])
+def test_publish_and_rollback_switch_versions_without_a_failed_call(
+    tmp_path: Path, calling: Callable[[str, str], CallLog], style: str, workers: int
+) -> None:
+    location = str(tmp_path / "store.db")
+    publish_demo(location)
+    with ServerProcess.start(db=location, workers=workers) as server:
+        server.wait_for_health("SERVING")
+        log = calling(server.target, style)
+        log.wait_for_version(1)
+
+        assert publish_added(location, [_new_term_entry()]) == 2
+        log.wait_for_version(2)
+        rollback(location, 1)
+        log.wait_for_version(1)
+        log.stop.set()
+        time.sleep(0.1)
+        assert server.stop() == 0
+
+    _assert_consistent(log)
+    assert log.versions() == [1, 2, 1]
+
+
+@pytest.mark.postgres
+def test_postgres_publish_reloads_through_notify(
+    postgres_dsn: str, calling: Callable[[str, str], CallLog]
+) -> None:
+    publish_demo(postgres_dsn)
+    # Polling every 60 s: a reload within the wait below can only come from NOTIFY.
+    with ServerProcess.start(
+        db=postgres_dsn, workers=1, extra_args=["--poll-interval", "60"]
+    ) as server:
+        server.wait_for_health("SERVING")
+        log = calling(server.target, "unary")
+        log.wait_for_version(1)
+        publish_added(postgres_dsn, [_new_term_entry()])
+        log.wait_for_version(2, timeout=15)
+        rollback(postgres_dsn, 1)
+        log.wait_for_version(1, timeout=15)
+        log.stop.set()
+        time.sleep(0.1)
+        assert server.stop() == 0
+    _assert_consistent(log)
+    assert log.versions() == [1, 2, 1]
