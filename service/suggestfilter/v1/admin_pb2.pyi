@@ -420,12 +420,16 @@ class ExplainedMatch(_message.Message):
     def __init__(self, start: _Optional[int] = ..., end: _Optional[int] = ..., rule_id: _Optional[str] = ..., category: _Optional[str] = ..., kind: _Optional[_Union[EntryKind, str]] = ..., match: _Optional[_Union[MatchMode, str]] = ..., suppressed: _Optional[bool] = ..., term: _Optional[str] = ...) -> None: ...
 
 class ExplainResponse(_message.Message):
-    __slots__ = ("folded", "matches")
+    __slots__ = ("folded", "matches", "suggestion_verdict", "query_verdict")
     FOLDED_FIELD_NUMBER: _ClassVar[int]
     MATCHES_FIELD_NUMBER: _ClassVar[int]
+    SUGGESTION_VERDICT_FIELD_NUMBER: _ClassVar[int]
+    QUERY_VERDICT_FIELD_NUMBER: _ClassVar[int]
     folded: str
     matches: _containers.RepeatedCompositeFieldContainer[ExplainedMatch]
-    def __init__(self, folded: _Optional[str] = ..., matches: _Optional[_Iterable[_Union[ExplainedMatch, _Mapping]]] = ...) -> None: ...
+    suggestion_verdict: _filter_pb2.Verdict
+    query_verdict: _filter_pb2.Verdict
+    def __init__(self, folded: _Optional[str] = ..., matches: _Optional[_Iterable[_Union[ExplainedMatch, _Mapping]]] = ..., suggestion_verdict: _Optional[_Union[_filter_pb2.Verdict, _Mapping]] = ..., query_verdict: _Optional[_Union[_filter_pb2.Verdict, _Mapping]] = ...) -> None: ...
 
 class PublishRequest(_message.Message):
     __slots__ = ("reason", "expected_draft")
