@@ -23,6 +23,8 @@ from suggestfilter._errors import (
     SuggestFilterError,
     TermFileError,
 )
+from suggestfilter._fold import fold
+from suggestfilter._matcher import ExplainedMatch, Explanation, Matcher
 from suggestfilter._model import (
     ALLOWED,
     Action,
@@ -46,11 +48,14 @@ __all__ = [
     "ChecksumError",
     "ConflictError",
     "EntryKind",
+    "ExplainedMatch",
+    "Explanation",
     "Intervention",
     "InterventionNotice",
     "InvalidInputError",
     "KeystrokeDecision",
     "MatchMode",
+    "Matcher",
     "NotFoundError",
     "NotServingError",
     "PermissionDeniedError",
@@ -64,4 +69,5 @@ __all__ = [
     "TermEntry",
     "TermFileError",
     "Verdict",
+    "fold",
 ]
