@@ -22,7 +22,8 @@ TLS: pass ``tls_ca`` (PEM of the CA that signed the server certificate;
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -68,7 +69,7 @@ _LOGGER = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 
-TOKEN_ENV = "SUGGESTFILTER_ADMIN_TOKEN"
+TOKEN_ENV = "SUGGESTFILTER_TOKEN"
 """The environment variable the CLI reads the bearer token from for ``--target``."""
 
 ENTRY_BATCH = 1000
@@ -128,6 +129,14 @@ def _field_violation(error: grpc.RpcError) -> Any:
             if request.field_violations:
                 return request.field_violations[0]
     return None
+
+
+def token_from_env(environ: Mapping[str, str] | None = None) -> str:
+    """The admin bearer token of ``SUGGESTFILTER_TOKEN``; AuthError when it is unset."""
+    token = (os.environ if environ is None else environ).get(TOKEN_ENV, "").strip()
+    if not token:
+        raise AuthError(f"no admin token: set {TOKEN_ENV} to use --target")
+    return token
 
 
 def _read_pem(path: str | Path | None) -> bytes | None:
