@@ -86,6 +86,10 @@ class _State:
     draft_origin: int | None
 
 
+def _dash(number: int | None) -> str:
+    return "none" if number is None else str(number)
+
+
 def _utc(timestamp: float) -> datetime:
     return datetime.fromtimestamp(timestamp, UTC)
 
@@ -364,7 +368,7 @@ class SqlStore(ABC):
                 action="publish",
                 reason=reason,
                 version=number,
-                detail=f"published version {number} (was {state.published})",
+                detail=f"published version {number} (was {_dash(state.published)})",
             )
             return self._info_in(tx, number)
 
@@ -399,7 +403,7 @@ class SqlStore(ABC):
                 action="rollback",
                 reason=reason,
                 version=number,
-                detail=f"rolled back to version {number} (was {state.published})",
+                detail=f"rolled back to version {number} (was {_dash(state.published)})",
             )
             return self._info_in(tx, number)
 
