@@ -456,3 +456,151 @@ def test_status_codes_map_to_error_classes(
     error = error_from_rpc(_FakeRpcError(code, "why"), "host:1")
     assert type(error) is expected
     assert "why" in str(error)
+
+
+# --- TLS and mutual TLS -----------------------------------------------------------------------
+
+
+def _write_pki(directory: Path, name: str) -> dict[str, Path]:
+    """A CA, a server cert (localhost, 127.0.0.1) and a client cert, as PEM files."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+
+    def key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+        return key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+
+    def issue(
+        subject: str,
+        key: ec.EllipticCurvePrivateKey,
+        issuer: x509.Certificate | None,
+        issuer_key: ec.EllipticCurvePrivateKey,
+        *,
+        ca: bool = False,
+        server: bool = False,
+    ) -> x509.Certificate:
+        subject_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(subject_name)
+            .issuer_name(issuer.subject if issuer else subject_name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if server:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName(
+                    [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+                ),
+                critical=False,
+            ).add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)
+        elif not ca:
+            builder = builder.add_extension(
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), False
+            )
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_cert = issue(f"{name} test CA", ca_key, None, ca_key, ca=True)
+    files: dict[str, Path] = {}
+    for role in ("server", "client"):
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = issue(f"{name} {role}", key, ca_cert, ca_key, server=role == "server")
+        files[f"{role}_cert"] = directory / f"{name}-{role}.crt"
+        files[f"{role}_key"] = directory / f"{name}-{role}.key"
+        files[f"{role}_cert"].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        files[f"{role}_key"].write_bytes(key_pem(key))
+    files["ca"] = directory / f"{name}-ca.crt"
+    files["ca"].write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    return files
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Path]]:
+    pytest.importorskip("cryptography")
+    directory = tmp_path_factory.mktemp("pki")
+    return {"good": _write_pki(directory, "good"), "rogue": _write_pki(directory, "rogue")}
+
+
+def _tls_server(tmp_path: Path, files: dict[str, Path], *, mutual: bool) -> tuple[Any, str]:
+    from suggestfilter._admin_server import admin_server_credentials
+
+    credentials = admin_server_credentials(
+        files["server_cert"], files["server_key"], files["ca"] if mutual else None
+    )
+    tokens = TokenRegistry.from_tokens([("alice", Role.EDITOR, EDITOR_TOKEN)])
+    server, port = create_admin_server(
+        "127.0.0.1:0", str(tmp_path / "tls.db"), tokens=tokens, credentials=credentials
+    )
+    server.start()
+    return server, f"localhost:{port}"
+
+
+TLS_CASES = [
+    # (mutual, client options by PKI name, works)
+    (False, {"tls_ca": ("good", "ca")}, True),
+    (False, {}, False),  # plaintext client, TLS server
+    (False, {"tls_ca": ("rogue", "ca")}, False),  # server cert not trusted
+    (True, {"tls_ca": ("good", "ca")}, False),  # no client cert
+    (
+        True,
+        {
+            "tls_ca": ("good", "ca"),
+            "tls_cert": ("good", "client_cert"),
+            "tls_key": ("good", "client_key"),
+        },
+        True,
+    ),
+    (
+        True,
+        {
+            "tls_ca": ("good", "ca"),
+            "tls_cert": ("rogue", "client_cert"),
+            "tls_key": ("rogue", "client_key"),
+        },
+        False,  # client cert from another CA
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutual", "options", "works"),
+    TLS_CASES,
+    ids=["tls", "plaintext-client", "untrusted-server", "mtls-no-cert", "mtls", "mtls-rogue"],
+)
+def test_tls_and_mutual_tls(
+    tmp_path: Path,
+    pki: dict[str, dict[str, Path]],
+    mutual: bool,
+    options: dict[str, tuple[str, str]],
+    works: bool,
+) -> None:
+    server, target = _tls_server(tmp_path, pki["good"], mutual=mutual)
+    try:
+        paths = {option: pki[name][file] for option, (name, file) in options.items()}
+        with RemoteAdmin(target, EDITOR_TOKEN, timeout=10, **paths) as admin:
+            if works:
+                assert admin.status().published is None
+            else:
+                with pytest.raises(StoreUnavailableError):
+                    admin.status()
+    finally:
+        server.stop(None).wait()
+
+
+def test_mutual_tls_needs_cert_and_key_together(pki: dict[str, dict[str, Path]]) -> None:
+    with pytest.raises(SuggestFilterError, match="both"):
+        RemoteAdmin("localhost:1", EDITOR_TOKEN, tls_cert=pki["good"]["client_cert"])
