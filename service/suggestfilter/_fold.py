@@ -55,6 +55,8 @@ _LEET_TOKEN_RE = re.compile(r"[\w$@!|+]+")
 _LEET_CANDIDATE_RE = re.compile(r"[0-9$@!|+]")
 _DIGIT_RUN_RE = re.compile(r"[0-9]+")
 _LETTER_RE = re.compile(r"[^\W\d_]")
+# At least three single letters or digits, each apart by one to three separators.
+_SPELLED_RE = re.compile(r"(?<![^\W_])[^\W_](?:[\W_]{1,3}[^\W_](?![^\W_])){2,}")
 
 # Other_Default_Ignorable_Code_Point and Variation_Selector (Unicode 15 PropList.txt).
 _EXTRA_IGNORABLE_RANGES = (
@@ -195,10 +197,21 @@ def _leet_token(token: str) -> str:
     return "".join(chars)
 
 
+def _leet_spelled(spelled: str) -> str:
+    if not _LETTER_RE.search(spelled):
+        return spelled
+    return "".join(_LEET_DIGITS.get(c, c) for c in spelled)
+
+
 def apply_leet(folded: str) -> str:
-    """Step 7: leetspeak inside tokens that have a letter. Length is preserved."""
+    """Step 7: leetspeak inside tokens that have a letter. Length is preserved.
+
+    A word spelled out in single characters (``b.4.d``, ``b 4 d``) counts as
+    one token.
+    """
     if not _LEET_CANDIDATE_RE.search(folded):
         return folded
+    folded = _SPELLED_RE.sub(lambda spelled: _leet_spelled(spelled.group()), folded)
     return _LEET_TOKEN_RE.sub(lambda token: _leet_token(token.group()), folded)
 
 

@@ -425,6 +425,7 @@ class Matcher:
         token_ranges: list[tuple[int, int, bool]] = []  # joined start, end, segmented
         previous_end = -1
         previous_length = 0
+        previous_hashtag = False
         segmented_kind = kind in _SEGMENTED_KINDS
         for start, end in tokens:
             position = len(joined_to_folded)
@@ -434,7 +435,13 @@ class Matcher:
                 gaps[position] = " " not in gap or single
             joined_parts.append(folded[start:end])
             joined_to_folded.extend(range(start, end))
-            hashtag = segmented_kind or (start > 0 and folded[start - 1] == "#")
+            # A hashtag token, or one glued to it by a separator without space (#Bad_Word).
+            hashtag = (
+                segmented_kind
+                or (start > 0 and folded[start - 1] == "#")
+                or (previous_hashtag and " " not in folded[previous_end:start])
+            )
+            previous_hashtag = hashtag
             token_ranges.append((position, position + end - start, hashtag))
             previous_end = end
             previous_length = end - start
@@ -563,18 +570,23 @@ def _hashtag_boundaries(
         before = text[origins[joined_to_folded[position - 1]]]
         here = text[origins[joined_to_folded[position]]]
         after = text[origins[joined_to_folded[position + 1]]] if position + 1 < end else ""
+        # "FreeBad" splits before B; "HTMLParser" before P; "BADWORDvideos" after D too.
         camel = here.isupper() and (before.islower() or (before.isupper() and after.islower()))
-        if camel or before.isdigit() != here.isdigit():
+        acronym_end = before.isupper() and here.islower() and position - 2 >= start
+        if acronym_end:
+            acronym_end = text[origins[joined_to_folded[position - 2]]].isupper()
+        if camel or acronym_end or joined[position - 1].isdigit() != joined[position].isdigit():
             boundaries.append(position)
     parts = [start, *boundaries, end]
     for part_start, part_end in itertools.pairwise(parts):
         if joined[part_start].isdigit():
             continue
         q_first, q_last = run_of[part_start], run_of[part_end - 1] + 1
+        # Terms inside the part, and the parts of terms that cross its edges, are words.
         edges = {
-            (q_start - q_first, q_end - q_first): TERM_COST
+            (max(q_start, q_first) - q_first, min(q_end, q_last) - q_first): TERM_COST
             for q_start, q_end, _ in hits
-            if q_first <= q_start and q_end <= q_last
+            if q_start < q_last and q_end > q_first
         }
         if not edges:
             continue
