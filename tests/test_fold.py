@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from suggestfilter._fold import fold, fold_with_offsets, is_default_ignorable
 
 FOLDS = [

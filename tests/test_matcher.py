@@ -1,4 +1,4 @@
-"""Matching semantics: evasion classes, innocent look-alikes, runs, locales, allow entries, decisions.
+"""Matching semantics: evasion classes, innocent look-alikes, runs, locales, allow entries.
 
 Every term here is synthetic (``badword``, ``zorblax``) or generic profanity.
 """
@@ -9,7 +9,6 @@ import itertools
 from collections.abc import Callable
 
 import pytest
-
 import suggestfilter
 from suggestfilter import (
     Action,
