@@ -604,3 +604,20 @@ def test_tls_and_mutual_tls(
 def test_mutual_tls_needs_cert_and_key_together(pki: dict[str, dict[str, Path]]) -> None:
     with pytest.raises(SuggestFilterError, match="both"):
         RemoteAdmin("localhost:1", EDITOR_TOKEN, tls_cert=pki["good"]["client_cert"])
+
+
+@pytest.mark.postgres
+def test_workflow_on_postgresql(postgres_dsn: str) -> None:
+    tokens = TokenRegistry.from_tokens([("alice", Role.EDITOR, EDITOR_TOKEN)])
+    server, port = create_admin_server("127.0.0.1:0", postgres_dsn, tokens=tokens)
+    server.start()
+    try:
+        with RemoteAdmin(f"127.0.0.1:{port}", EDITOR_TOKEN, timeout=30) as admin:
+            admin.import_policy(POLICY, reason="policy")
+            admin.add_terms([entry("badword"), entry("zorblax", "exploitation")], reason="seed")
+            published = admin.publish(reason="live")
+            assert admin.status().published == published.number
+            assert {e.term for e in admin.entries()} == {"badword", "zorblax"}
+            assert {r.actor for r in admin.audit()} == {"alice"}
+    finally:
+        server.stop(None).wait()

@@ -12,8 +12,11 @@ the port speaks TLS, or mutual TLS when a client CA is given.
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Iterable
 from concurrent import futures
 from pathlib import Path
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -77,7 +80,8 @@ def create_admin_server(
 
     Opens the store at ``store_location`` (SQLite path or PostgreSQL DSN;
     StoreUnavailableError when unreachable). Returns ``(server, port)``; the
-    server is not started: the caller starts and stops it. Every
+    server is not started: the caller starts and stops it; stopping it closes
+    the store (wait on the event ``stop`` returns). Every
     TermAdminService call needs a token of ``tokens`` with the method's role.
     Raises SuggestFilterError when the address cannot be bound.
     """
@@ -91,8 +95,9 @@ def create_admin_server(
             ("grpc.max_send_message_length", MAX_SEND_BYTES),
         ],
     )
+    servicer = TermAdminServicer(store)
     admin_pb2_grpc.add_TermAdminServiceServicer_to_server(  # type: ignore[no-untyped-call]
-        TermAdminServicer(store), server
+        servicer, server
     )
     health_servicer = health.HealthServicer()
     for name in ("", SERVICE_NAME):
@@ -123,4 +128,48 @@ def create_admin_server(
         "plaintext" if credentials is None else "TLS",
         len(tokens),
     )
-    return server, port
+    return _StoreClosingServer(server, servicer), port
+
+
+class _StoreClosingServer(grpc.Server):
+    """The admin grpc.Server; once stopped, it closes the admin store too.
+
+    ``stop(grace)`` returns an event that is set when the server has stopped
+    and the store is closed.
+    """
+
+    def __init__(self, server: grpc.Server, servicer: TermAdminServicer) -> None:
+        self._server = server
+        self._servicer = servicer
+
+    def add_generic_rpc_handlers(self, generic_rpc_handlers: Iterable[Any]) -> None:
+        self._server.add_generic_rpc_handlers(generic_rpc_handlers)
+
+    def add_registered_method_handlers(self, service_name: str, method_handlers: Any) -> None:
+        self._server.add_registered_method_handlers(  # type: ignore[attr-defined]
+            service_name, method_handlers
+        )
+
+    def add_insecure_port(self, address: str) -> int:
+        return self._server.add_insecure_port(address)
+
+    def add_secure_port(self, address: str, server_credentials: grpc.ServerCredentials) -> int:
+        return self._server.add_secure_port(address, server_credentials)
+
+    def start(self) -> None:
+        self._server.start()
+
+    def stop(self, grace: float | None = None) -> threading.Event:
+        stopped = self._server.stop(grace)
+        closed = threading.Event()
+
+        def close_when_stopped() -> None:
+            stopped.wait()
+            self._servicer.close()
+            closed.set()
+
+        threading.Thread(target=close_when_stopped, name="admin-store-close", daemon=True).start()
+        return closed
+
+    def wait_for_termination(self, timeout: float | None = None) -> bool:
+        return self._server.wait_for_termination(timeout)

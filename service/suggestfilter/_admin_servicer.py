@@ -26,7 +26,7 @@ import grpc
 from suggestfilter import _admin_convert as convert
 from suggestfilter._admin_ops import AdminOps, Sample
 from suggestfilter._auth import Role, current_principal
-from suggestfilter._errors import InvalidInputError
+from suggestfilter._errors import InvalidInputError, StoreUnavailableError
 from suggestfilter._model import MatchMode, Policy, SuggestionKind, TermEntry
 from suggestfilter._status import abort_with_error
 from suggestfilter._store import ReportStatus, Store
@@ -78,6 +78,14 @@ class TermAdminServicer(admin_pb2_grpc.TermAdminServiceServicer):
     def __init__(self, store: Store) -> None:
         self._store = store
         self._lock = threading.Lock()
+        self._closed = False
+
+    def close(self) -> None:
+        """Close the store once no call uses it; later calls fail with StoreUnavailableError."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._store.close()
 
     def _run(
         self, context: grpc.ServicerContext, method: str, action: Callable[[AdminOps], _T]
@@ -86,6 +94,8 @@ class TermAdminServicer(admin_pb2_grpc.TermAdminServiceServicer):
         try:
             ops = AdminOps(self._store, actor=current_principal().name)
             with self._lock:
+                if self._closed:
+                    raise StoreUnavailableError("the admin server is shutting down")
                 return action(ops)
         except Exception as error:  # every failure becomes one status, in _status
             abort_with_error(context, error, method)

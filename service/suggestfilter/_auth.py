@@ -306,11 +306,13 @@ def _with_principal(
 
     def bind_streaming(behavior: Callable[..., Any]) -> Callable[..., Any]:
         def run(request: Any, context: grpc.ServicerContext) -> Any:
-            reset = _current_principal.set(principal)
+            # A generator may be closed from another thread (cancellation), where
+            # ContextVar.reset would fail; clearing the value is always allowed.
+            _current_principal.set(principal)
             try:
                 yield from behavior(request, context)
             finally:
-                _current_principal.reset(reset)
+                _current_principal.set(None)
 
         return run
 
