@@ -32,7 +32,8 @@ class TermAdminServiceStub:
     "authorization: Bearer <token>"; a viewer token may call the read methods, an
     editor token every method. Changes accumulate in the one open draft version
     until it is published. Optional version fields left unset mean the working
-    version: the open draft if there is one, else the published version.
+    version: the open draft if there is one, else the published version. The same
+    port serves grpc.health.v1.Health and server reflection without a token.
     """
 
     def __init__(self, channel):
@@ -140,7 +141,8 @@ class TermAdminServiceServicer:
     "authorization: Bearer <token>"; a viewer token may call the read methods, an
     editor token every method. Changes accumulate in the one open draft version
     until it is published. Optional version fields left unset mean the working
-    version: the open draft if there is one, else the published version.
+    version: the open draft if there is one, else the published version. The same
+    port serves grpc.health.v1.Health and server reflection without a token.
     """
 
     def GetStatus(self, request, context):
@@ -379,7 +381,8 @@ class TermAdminService:
     "authorization: Bearer <token>"; a viewer token may call the read methods, an
     editor token every method. Changes accumulate in the one open draft version
     until it is published. Optional version fields left unset mean the working
-    version: the open draft if there is one, else the published version.
+    version: the open draft if there is one, else the published version. The same
+    port serves grpc.health.v1.Health and server reflection without a token.
     """
 
     @staticmethod
