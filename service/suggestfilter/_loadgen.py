@@ -749,6 +749,8 @@ class _Lane:
         self.connection = _VersionTrack()
         self.max_stream_switches = 0
         self.histogram = new_histogram()
+        # Calls started before this (the warm-up) are checked but not timed or counted.
+        self.record_from_ns = 0
 
     def sessions(self) -> Iterable[tuple[PlannedKeystroke, ...]]:
         """The plan's sessions, endlessly, starting at this lane's offset."""
@@ -762,11 +764,13 @@ class _Lane:
         self,
         planned: PlannedKeystroke,
         payload: bytes,
-        latency_ns: int,
+        started_ns: int,
         stream: _VersionTrack | None,
     ) -> None:
-        self.histogram.record_value(max(1, latency_ns // 1000))
-        self.requests += 1
+        if started_ns >= self.record_from_ns:
+            latency_ns = time.perf_counter_ns() - started_ns
+            self.histogram.record_value(max(1, latency_ns // 1000))
+            self.requests += 1
         try:
             response = filter_pb2.FilterResponse.FromString(payload)
         except Exception as error:  # a malformed response is a wrong answer
@@ -843,7 +847,7 @@ def _sync_unary_lane(lane: _Lane, channel: grpc.Channel, stop: threading.Event) 
             except grpc.RpcError as error:
                 lane.failed(error)
                 continue
-            lane.answered(planned, payload, time.perf_counter_ns() - started, None)
+            lane.answered(planned, payload, started, None)
 
 
 def _sync_stream_lane(lane: _Lane, channel: grpc.Channel, stop: threading.Event) -> None:
@@ -873,7 +877,7 @@ def _sync_stream_lane(lane: _Lane, channel: grpc.Channel, stop: threading.Event)
         try:
             for payload in call(requests(), timeout=CALL_TIMEOUT * 3):
                 planned, started = sent[answered]
-                lane.answered(planned, payload, time.perf_counter_ns() - started, track)
+                lane.answered(planned, payload, started, track)
                 answered += 1
                 turn.release()
         except grpc.RpcError as error:
@@ -883,8 +887,22 @@ def _sync_stream_lane(lane: _Lane, channel: grpc.Channel, stop: threading.Event)
         lane.stream_done(track)
 
 
+def _begin(lanes: Sequence[_Lane], warmup: float) -> float:
+    """Start the clock: calls started within ``warmup`` seconds from now are not timed."""
+    began = time.perf_counter()
+    record_from_ns = time.perf_counter_ns() + int(warmup * 1e9)
+    for lane in lanes:
+        lane.record_from_ns = record_from_ns
+    return began
+
+
 def _run_sync_lanes(
-    target: str, lanes: Sequence[_Lane], mode: str, start: Callable[[], None], duration: float
+    target: str,
+    lanes: Sequence[_Lane],
+    mode: str,
+    start: Callable[[], None],
+    duration: float,
+    warmup: float,
 ) -> float:
     driver = _guarded(_sync_unary_lane if mode == "unary" else _sync_stream_lane)
     channels = [grpc.insecure_channel(target, options=_channel_options()) for _ in lanes]
@@ -897,12 +915,12 @@ def _run_sync_lanes(
             for lane, channel in zip(lanes, channels, strict=True)
         ]
         start()
-        began = time.perf_counter()
+        began = _begin(lanes, warmup)
         for thread in threads:
             thread.start()
-        stop.wait(duration)
+        stop.wait(warmup + duration)
         stop.set()
-        elapsed = time.perf_counter() - began
+        elapsed = time.perf_counter() - began - warmup
         for thread in threads:
             thread.join(CALL_TIMEOUT * 3)
         return elapsed
@@ -926,7 +944,7 @@ async def _aio_unary_lane(lane: _Lane, channel: Any, stop: asyncio.Event) -> Non
             except grpc.RpcError as error:
                 lane.failed(error)
                 continue
-            lane.answered(planned, payload, time.perf_counter_ns() - started, None)
+            lane.answered(planned, payload, started, None)
 
 
 async def _aio_stream_lane(lane: _Lane, channel: Any, stop: asyncio.Event) -> None:
@@ -946,7 +964,7 @@ async def _aio_stream_lane(lane: _Lane, channel: Any, stop: asyncio.Event) -> No
                 payload = await call.read()
                 if payload is end_of_stream:
                     break
-                lane.answered(planned, payload, time.perf_counter_ns() - started, track)
+                lane.answered(planned, payload, started, track)
             await call.done_writing()
             while await call.read() is not end_of_stream:
                 lane.failed(RuntimeError("a response beyond the requests"))
@@ -959,7 +977,12 @@ async def _aio_stream_lane(lane: _Lane, channel: Any, stop: asyncio.Event) -> No
 
 
 def _run_aio_lanes(
-    target: str, lanes: Sequence[_Lane], mode: str, start: Callable[[], None], duration: float
+    target: str,
+    lanes: Sequence[_Lane],
+    mode: str,
+    start: Callable[[], None],
+    duration: float,
+    warmup: float,
 ) -> float:
     lane_driver = _aio_unary_lane if mode == "unary" else _aio_stream_lane
 
@@ -977,14 +1000,14 @@ def _run_aio_lanes(
                 await asyncio.wait_for(channel.channel_ready(), CALL_TIMEOUT)
             stop = asyncio.Event()
             start()
-            began = time.perf_counter()
+            began = _begin(lanes, warmup)
             tasks = [
                 asyncio.create_task(driver(lane, channel, stop))
                 for lane, channel in zip(lanes, channels, strict=True)
             ]
-            await asyncio.sleep(duration)
+            await asyncio.sleep(warmup + duration)
             stop.set()
-            elapsed = time.perf_counter() - began
+            elapsed = time.perf_counter() - began - warmup
             await asyncio.wait(tasks, timeout=CALL_TIMEOUT * 3)
             return elapsed
         finally:
@@ -1012,6 +1035,8 @@ class LoadSettings:
     or one typing session's stream in flight. ``client_processes`` spreads
     them over that many spawned processes (0 runs them in this process).
     ``allow_all`` checks responses as the echo floor answers them.
+    ``warmup`` seconds of load run first, checked but neither timed nor
+    counted in the throughput.
     """
 
     mode: str = "unary"
@@ -1021,6 +1046,7 @@ class LoadSettings:
     client_processes: int = 1
     allow_all: bool = False
     label: str = "service"
+    warmup: float = 0.0
 
 
 def _lanes_for(plan: LoadPlan, first: int, count: int, *, allow_all: bool) -> list[_Lane]:
@@ -1040,7 +1066,9 @@ def _split(total: int, parts: int) -> list[tuple[int, int]]:
 
 
 def _progress_line(label: str, elapsed: float, requests: int, errors: int, wrong: int) -> str:
-    rate = requests / elapsed if elapsed > 0 else 0.0
+    if elapsed <= 0:
+        return f"loadtest {label}: warming up  {errors} errors  {wrong} wrong"
+    rate = requests / elapsed
     return (
         f"loadtest {label}: {elapsed:5.1f}s  {requests} requests  {rate:8.1f} req/s  "
         f"{errors} errors  {wrong} wrong"
@@ -1060,7 +1088,13 @@ def _report_progress(
             continue
         requests, errors, wrong = counts()
         print(
-            _progress_line(settings.label, time.perf_counter() - started, requests, errors, wrong),
+            _progress_line(
+                settings.label,
+                time.perf_counter() - started - settings.warmup,
+                requests,
+                errors,
+                wrong,
+            ),
             file=stream,
             flush=True,
         )
@@ -1093,7 +1127,9 @@ def _client_process(
         def start() -> None:
             ready.wait(60)
 
-        elapsed = _DRIVERS[settings.api](target, lanes, settings.mode, start, settings.duration)
+        elapsed = _DRIVERS[settings.api](
+            target, lanes, settings.mode, start, settings.duration, settings.warmup
+        )
         done.set()
         merged = _merge_lanes(lanes, settings, elapsed)
         results.put(("ok", merged.to_transport()))
@@ -1157,6 +1193,7 @@ def run_load(
                 settings.mode,
                 lambda: began.append(time.perf_counter()),
                 settings.duration,
+                settings.warmup,
             )
         finally:
             done.set()
@@ -1202,7 +1239,7 @@ def _run_in_processes(
         began.append(time.perf_counter())
         merged = LoadResult(label=settings.label, mode=settings.mode)
         failures = []
-        deadline = time.monotonic() + settings.duration + CALL_TIMEOUT * 4 + 120
+        deadline = time.monotonic() + settings.warmup + settings.duration + CALL_TIMEOUT * 4 + 120
         for _ in children:
             status, payload = results.get(timeout=max(1.0, deadline - time.monotonic()))
             if status == "ok":

@@ -19,6 +19,7 @@ from suggestfilter._model import Policy, TermEntry
 DEFAULT_CONCURRENCY = 8
 DEFAULT_DURATION = 10.0
 DEFAULT_CLIENT_PROCESSES = 2
+DEFAULT_WARMUP = 1.0
 # Measured on 2 cores against the echo floor: sync stubs in threads give more
 # unary calls per second than grpc.aio, grpc.aio gives more stream messages.
 DEFAULT_API = {"unary": "sync", "stream": "aio"}
@@ -59,6 +60,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=float,
         default=DEFAULT_DURATION,
         help=f"seconds of load per run ({DEFAULT_DURATION:g})",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=DEFAULT_WARMUP,
+        help="seconds of load before each run's clock starts; checked, not timed "
+        f"({DEFAULT_WARMUP:g})",
     )
     parser.add_argument(
         "--terms",
@@ -182,6 +190,8 @@ def _validate(args: argparse.Namespace) -> None:
         raise InvalidInputError("--concurrency", "must be at least 1")
     if args.duration <= 0:
         raise InvalidInputError("--duration", "must be positive")
+    if args.warmup < 0:
+        raise InvalidInputError("--warmup", "must be 0 or more")
     if args.client_processes < 0:
         raise InvalidInputError("--client-processes", "must be 0 or more")
     if args.sessions < 1:
@@ -219,6 +229,7 @@ def run_loadtest(args: argparse.Namespace) -> int:
         "modes": list(modes),
         "concurrency": args.concurrency,
         "duration": args.duration,
+        "warmup": args.warmup,
         "client_processes": args.client_processes,
         "api": {mode: _api(args, mode) for mode in modes},
         "locale": args.locale,
@@ -247,6 +258,7 @@ def run_loadtest(args: argparse.Namespace) -> int:
             duration=args.duration,
             api=_api(args, mode),
             client_processes=args.client_processes,
+            warmup=args.warmup,
         )
         if args.target:
             results.append(_loadgen.run_load(args.target, plan, settings, progress=progress))
