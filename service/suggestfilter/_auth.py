@@ -277,13 +277,18 @@ class AuthInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
             return None
         token = bearer_token(handler_call_details.invocation_metadata)
         if token is None:
+            _LOGGER.info("admin call %s refused: no bearer token", method)
             return _refusal(handler, grpc.StatusCode.UNAUTHENTICATED, "missing bearer token")
         try:
             principal = self._registry.authenticate(token)
         except AuthError:
+            _LOGGER.info("admin call %s refused: unknown token", method)
             return _refusal(handler, grpc.StatusCode.UNAUTHENTICATED, "unknown token")
         required = self._required_roles.get(method, Role.EDITOR)
         if not principal.role.allows(required):
+            _LOGGER.info(
+                "admin call %s refused: %s is a %s", method, principal.name, principal.role
+            )
             error = PermissionDeniedError(f"{method.rsplit('/', 1)[-1]} needs the {required} role")
             return _refusal(handler, error.grpc_code, str(error))
         return _with_principal(handler, principal)
