@@ -1,0 +1,159 @@
+"""CI load test: the real server under unary and stream load while a new list version is published.
+
+``suggestfilter serve`` runs as a subprocess with two workers on a SQLite
+store seeded through the CLI (``policy import``, ``terms import``, ``terms
+publish``) with the demo list. Two ``suggestfilter loadtest`` processes, one
+unary and one stream, type queries against it; once both are under load, a
+new version that adds a canary term is published. Every response must be
+right for the version it names: before the publish the canary is allowed,
+after it blocked. The test fails on any error, any wrong verdict, or a
+connection that saw the list version go back or switch more than once. It
+asserts no timing; the report is printed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import threading
+from importlib import resources
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+from _server_process import ServerProcess
+
+CANARY = "flumbrix"  # synthetic: not a word, not in the demo list
+CANARY_CATEGORY = "profanity"
+LOAD_SECONDS = 20
+STARTUP_TIMEOUT = 60.0
+PROGRESS = re.compile(r"loadtest service: +[\d.]+s +(\d+) requests")
+
+pytestmark = pytest.mark.slow
+
+
+def _cli(*args: str) -> str:
+    completed = subprocess.run(
+        [sys.executable, "-m", "suggestfilter", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout + completed.stderr
+
+
+def _demo_file(name: str) -> Path:
+    return Path(str(resources.files("suggestfilter").joinpath("demo", name)))
+
+
+class _LoadProcess:
+    """One ``suggestfilter loadtest`` subprocess; notes when its load has started."""
+
+    def __init__(self, mode: str, target: str, canary_version: int, json_path: Path) -> None:
+        self.json_path = json_path
+        self.under_load = threading.Event()
+        self.stderr_lines: list[str] = []
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "suggestfilter",
+                "loadtest",
+                "--target",
+                target,
+                "--mode",
+                mode,
+                "--concurrency",
+                "4",
+                "--duration",
+                str(LOAD_SECONDS),
+                "--warmup",
+                "0",
+                "--client-processes",
+                "1",
+                "--sessions",
+                "200",
+                "--blocked-share",
+                "0.2",
+                "--blocked-query-share",
+                "0.1",
+                "--canary",
+                f"{CANARY}:{CANARY_CATEGORY}:{canary_version}",
+                "--json",
+                str(json_path),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stderr is not None
+        self._reader = threading.Thread(target=self._read, args=(self.process.stderr,))
+        self._reader.start()
+
+    def _read(self, stream: IO[str]) -> None:
+        for line in stream:
+            self.stderr_lines.append(line)
+            match = PROGRESS.search(line)
+            if match and int(match.group(1)) > 0:
+                self.under_load.set()
+
+    def finish(self) -> tuple[int, str, dict[str, Any]]:
+        """Wait for the end; return exit status, the printed report and the JSON report."""
+        stdout, _ = self.process.communicate(timeout=LOAD_SECONDS + 60)
+        self._reader.join(10)
+        document = json.loads(self.json_path.read_text(encoding="utf-8"))
+        return self.process.returncode, stdout, document
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def test_no_error_and_no_wrong_verdict_under_load_across_a_publish(tmp_path: Path) -> None:
+    db = str(tmp_path / "ci.db")
+    _cli("policy", "import", "--db", db, str(_demo_file("policy.toml")))
+    _cli("terms", "import", "--db", db, "--reason", "demo list", str(_demo_file("terms.csv")))
+    first = int(re.findall(r"published version (\d+)", _cli("terms", "publish", "--db", db))[0])
+    canary_file = tmp_path / "canary.txt"
+    canary_file.write_text(CANARY + "\n", encoding="utf-8")
+    drafted = _cli(
+        "terms", "import", "--db", db, "--category", CANARY_CATEGORY, "--reason", "canary",
+        str(canary_file),
+    )  # fmt: skip
+    second = int(re.findall(r"draft version (\d+)", drafted)[0])
+    assert second > first
+
+    with ServerProcess.start(db=db, workers=2) as server:
+        server.wait_for_health("SERVING", timeout=STARTUP_TIMEOUT)
+        loads = [
+            _LoadProcess(mode, server.target, second, tmp_path / f"{mode}.json")
+            for mode in ("unary", "stream")
+        ]
+        try:
+            for load in loads:
+                assert load.under_load.wait(STARTUP_TIMEOUT), "".join(load.stderr_lines)
+            published = _cli("terms", "publish", "--db", db)
+            assert f"published version {second}" in published
+            outcomes = [load.finish() for load in loads]
+        finally:
+            for load in loads:
+                load.kill()
+        server_log = server.stderr_text()
+
+    for (status, report, document), load in zip(outcomes, loads, strict=True):
+        print(report)
+        (run,) = document["runs"]
+        context = report + "".join(load.stderr_lines[-20:]) + server_log[-3000:]
+        assert run["errors"] == {}, context
+        assert run["wrong_verdicts"] == 0, context
+        assert run["versions_backwards"] == 0, context
+        assert run["max_switches_per_connection"] <= 1, context
+        assert set(run["versions_seen"]) == {str(first), str(second)}, context
+        assert run["version_switches"] >= 1, context
+        assert run["requests"] > 0
+        assert document["ok"] is True and status == 0, context
