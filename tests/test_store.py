@@ -140,6 +140,26 @@ def test_sqlite_runs_in_wal_mode(tmp_path: Any) -> None:
     assert raw_execute(str(path), "PRAGMA journal_mode") == [("wal",)]
 
 
+def test_sqlite_readers_go_on_while_another_connection_writes(tmp_path: Any) -> None:
+    path = str(tmp_path / "terms.db")
+    store = open_store(path, connect_timeout=0.2)
+    published_store(store)
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("UPDATE store_meta SET value = value WHERE key = 'report_salt'")
+    try:
+        assert store.published_version() == 2  # WAL: readers are not blocked
+        snapshot = store.load_published()
+        assert snapshot is not None and len(snapshot.entries) == 2
+        with pytest.raises(StoreUnavailableError, match="locked"):  # after busy_timeout
+            store.write_draft(draft(2, BADWORD), actor="alice")
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert store.write_draft(draft(2, BADWORD), actor="alice").number == 3
+    store.close()
+
+
 # --- versions ---------------------------------------------------------------------
 
 
