@@ -17,7 +17,7 @@ from pathlib import Path
 
 import grpc
 import pytest
-from _serve_fixtures import publish_added, publish_demo, request, rollback
+from _serve_fixtures import open_channel, publish_added, publish_demo, request, rollback
 from _server_process import ServerProcess
 from suggestfilter._model import TermEntry
 from suggestfilter.v1 import filter_pb2, filter_pb2_grpc
@@ -52,7 +52,7 @@ class CallLog:
 
 
 def _unary_caller(target: str, log: CallLog) -> None:
-    with grpc.insecure_channel(target) as channel:
+    with open_channel(target) as channel:
         stub = filter_pb2_grpc.SuggestionFilterServiceStub(channel)
         while not log.stop.is_set():
             try:
@@ -65,7 +65,7 @@ def _unary_caller(target: str, log: CallLog) -> None:
 
 def _session_caller(target: str, log: CallLog) -> None:
     """Typing sessions of five keystrokes, one FilterSession stream each."""
-    with grpc.insecure_channel(target) as channel:
+    with open_channel(target) as channel:
         stub = filter_pb2_grpc.SuggestionFilterServiceStub(channel)
         while not log.stop.is_set():
             keystrokes = [request("free", f"free {NEW_TERM}") for _ in range(5)]
@@ -96,13 +96,11 @@ def calling(request: pytest.FixtureRequest) -> Iterator[Callable[[str, str], Cal
         thread.join(timeout=30)
 
 
-def _expected_action(version: int) -> int:
-    return filter_pb2.ACTION_ALLOW if version == 1 else filter_pb2.ACTION_BLOCK
-
-
-def _assert_consistent(log: CallLog) -> None:
+def _assert_consistent(log: CallLog, *, old: int, new: int) -> None:
+    """No errors; ``old`` allowed the new term, ``new`` blocked it, no other version seen."""
+    expected = {old: filter_pb2.ACTION_ALLOW, new: filter_pb2.ACTION_BLOCK}
     assert log.errors == []
-    wrong = [(v, a) for v, a in log.seen if a != _expected_action(v)]
+    wrong = [(v, a) for v, a in log.seen if expected.get(v) != a]
     assert wrong == []
 
 
@@ -115,42 +113,42 @@ def test_publish_and_rollback_switch_versions_without_a_failed_call(
     tmp_path: Path, calling: Callable[[str, str], CallLog], style: str, workers: int
 ) -> None:
     location = str(tmp_path / "store.db")
-    publish_demo(location)
+    old = publish_demo(location)
     with ServerProcess.start(db=location, workers=workers) as server:
         server.wait_for_health("SERVING")
         log = calling(server.target, style)
-        log.wait_for_version(1)
+        log.wait_for_version(old)
 
-        assert publish_added(location, [_new_term_entry()]) == 2
-        log.wait_for_version(2)
-        rollback(location, 1)
-        log.wait_for_version(1)
+        new = publish_added(location, [_new_term_entry()])
+        log.wait_for_version(new)
+        rollback(location, old)
+        log.wait_for_version(old)
         log.stop.set()
         time.sleep(0.1)
         assert server.stop() == 0
 
-    _assert_consistent(log)
-    assert log.versions() == [1, 2, 1]
+    _assert_consistent(log, old=old, new=new)
+    assert log.versions() == [old, new, old]
 
 
 @pytest.mark.postgres
 def test_postgres_publish_reloads_through_notify(
     postgres_dsn: str, calling: Callable[[str, str], CallLog]
 ) -> None:
-    publish_demo(postgres_dsn)
+    old = publish_demo(postgres_dsn)
     # Polling every 60 s: a reload within the wait below can only come from NOTIFY.
     with ServerProcess.start(
         db=postgres_dsn, workers=1, extra_args=["--poll-interval", "60"]
     ) as server:
         server.wait_for_health("SERVING")
         log = calling(server.target, "unary")
-        log.wait_for_version(1)
-        publish_added(postgres_dsn, [_new_term_entry()])
-        log.wait_for_version(2, timeout=15)
-        rollback(postgres_dsn, 1)
-        log.wait_for_version(1, timeout=15)
+        log.wait_for_version(old)
+        new = publish_added(postgres_dsn, [_new_term_entry()])
+        log.wait_for_version(new, timeout=15)
+        rollback(postgres_dsn, old)
+        log.wait_for_version(old, timeout=15)
         log.stop.set()
         time.sleep(0.1)
         assert server.stop() == 0
-    _assert_consistent(log)
-    assert log.versions() == [1, 2, 1]
+    _assert_consistent(log, old=old, new=new)
+    assert log.versions() == [old, new, old]

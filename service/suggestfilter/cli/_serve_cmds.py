@@ -253,7 +253,7 @@ def _print_banner(settings: object, *, demo: bool, demo_token: str | None) -> No
     else:
         lines.append(
             "suggestfilter: try: "
-            f"suggestfilter query --target {target} 'free badword' --suggestion 'zorblax'"
+            f"suggestfilter query --target {target} 'typed text' --suggestion 'a candidate'"
         )
     print("\n".join(lines), file=sys.stderr, flush=True)
 
