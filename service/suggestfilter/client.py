@@ -1,0 +1,528 @@
+"""The frontends' client of the public filter service; it fails closed.
+
+A search frontend asks, on every keystroke, which suggestions it may show::
+
+    from suggestfilter.client import FilterClient
+
+    client = FilterClient(["filter-a:50051", "filter-b:50051"])  # round robin
+    result = client.filter("free bad", ["free badword videos", "#FreeHugs"], locale="en-GB")
+    if result.intervention is not None:
+        show_message(result.intervention.message, result.intervention.help_url)
+    else:
+        show(s.text for s in result.allowed)   # empty when the call failed
+
+Every call has a deadline (25 ms by default). Any failure — the server is
+down, has no list loaded yet (UNAVAILABLE), refuses the request
+(INVALID_ARGUMENT), or the deadline expires — gives a result that shows
+nothing: ``allowed`` is empty, ``ok`` is False and ``reason`` names the gRPC
+status code (``"UNAVAILABLE"``, ``"DEADLINE_EXCEEDED"``...). The client
+counts failures (:attr:`FilterClient.failures`, per reason in
+:attr:`FilterClient.failure_counts`). It never raises on a filter call.
+
+:meth:`FilterClient.session` answers keystrokes over one FilterSession
+stream, which costs the server about half as much per keystroke.
+
+:class:`InProcessFilterClient` is a test double for frontends' own tests:
+the same ``filter`` and result type, answered by a :class:`Matcher` in the
+calling process, with an injectable failure.
+"""
+
+from __future__ import annotations
+
+import itertools
+import queue
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+import grpc
+from google.rpc import error_details_pb2  # type: ignore[import-untyped]
+from grpc_status import rpc_status
+
+from suggestfilter._errors import (
+    AuthError,
+    InvalidInputError,
+    NotFoundError,
+    NotServingError,
+    PermissionDeniedError,
+    RateLimitedError,
+    SuggestFilterError,
+)
+from suggestfilter._model import (
+    Action,
+    InterventionNotice,
+    KeystrokeDecision,
+    SuggestionKind,
+    Verdict,
+)
+from suggestfilter._validation import Limits, validate_keystroke
+from suggestfilter.v1 import filter_pb2, filter_pb2_grpc
+
+if TYPE_CHECKING:
+    from suggestfilter._matcher import Matcher
+
+__all__ = [
+    "DEFAULT_DEADLINE_S",
+    "FilterClient",
+    "FilterResult",
+    "FilterSessionClient",
+    "InProcessFilterClient",
+    "Suggestion",
+]
+
+DEFAULT_DEADLINE_S = 0.025
+"""The default deadline of one filter call: 25 ms."""
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A candidate suggestion. ``UNSPECIFIED`` kind still treats a leading ``#`` as a hashtag."""
+
+    text: str
+    kind: SuggestionKind = SuggestionKind.UNSPECIFIED
+
+
+SuggestionInput = str | Suggestion | tuple[str, SuggestionKind]
+"""A suggestion as callers give it: text alone, a Suggestion, or ``(text, kind)``."""
+
+
+@dataclass(frozen=True, slots=True)
+class FilterResult:
+    """The decision on one keystroke, or the fail-closed stand-in for one.
+
+    ``allowed``: the suggestions that may be shown, in request order (empty
+    when the query verdict is BLOCK or INTERVENE, and when the call failed).
+    ``verdicts``: one per request suggestion (empty when the call failed).
+    ``query_verdict``: the verdict on the typed query (None when failed).
+    ``intervention``: the message to show instead of suggestions, when the
+    query verdict is INTERVENE. ``list_version``: the term-list version that
+    decided (0 when failed). ``ok``: the service answered; when not,
+    ``reason`` is the gRPC status code name of the failure.
+    """
+
+    allowed: tuple[Suggestion, ...]
+    verdicts: tuple[Verdict, ...]
+    query_verdict: Verdict | None
+    intervention: InterventionNotice | None
+    list_version: int
+    ok: bool = True
+    reason: str = ""
+
+    @property
+    def failed(self) -> bool:
+        """The call failed and this result shows nothing."""
+        return not self.ok
+
+    @classmethod
+    def fail_closed(cls, reason: str) -> FilterResult:
+        """A result that shows nothing, because of ``reason`` (a status code name)."""
+        return cls((), (), None, None, 0, ok=False, reason=reason)
+
+    @classmethod
+    def from_decision(
+        cls, suggestions: Sequence[Suggestion], decision: KeystrokeDecision, list_version: int
+    ) -> FilterResult:
+        """The result of a matcher's decision on ``suggestions``."""
+        notice = decision.intervention
+        return cls(
+            allowed=tuple(suggestions[index] for index in decision.allowed_indexes),
+            verdicts=decision.suggestion_verdicts,
+            query_verdict=decision.query_verdict,
+            intervention=notice,
+            list_version=list_version,
+        )
+
+
+def _as_suggestion(item: SuggestionInput) -> Suggestion:
+    if isinstance(item, Suggestion):
+        return item
+    if isinstance(item, str):
+        return Suggestion(item)
+    text, kind = item
+    return Suggestion(text, SuggestionKind(kind))
+
+
+def _suggestion_message(text: str, kind: SuggestionKind) -> filter_pb2.Suggestion:
+    return filter_pb2.Suggestion(text=text, kind=cast("filter_pb2.SuggestionKind", int(kind)))
+
+
+def _request(
+    query: str, suggestions: Sequence[Suggestion], locale: str
+) -> filter_pb2.FilterRequest:
+    return filter_pb2.FilterRequest(
+        query=query,
+        suggestions=[_suggestion_message(s.text, s.kind) for s in suggestions],
+        locale=locale,
+    )
+
+
+def _verdict(message: filter_pb2.Verdict) -> Verdict:
+    return Verdict(Action(message.action), message.category, message.rule_id)
+
+
+def _result(response: filter_pb2.FilterResponse, request_size: int) -> FilterResult:
+    """Convert a response; a malformed one (wrong verdict count, no version) fails closed."""
+    try:
+        verdicts = tuple(_verdict(message) for message in response.verdicts)
+        query_verdict = _verdict(response.query_verdict)
+        kinds = [SuggestionKind(message.kind) for message in response.allowed]
+    except ValueError:
+        return FilterResult.fail_closed("INTERNAL")
+    if len(verdicts) != request_size or response.list_version < 1:
+        return FilterResult.fail_closed("INTERNAL")
+    intervention = None
+    if response.HasField("intervention"):
+        notice = response.intervention
+        intervention = InterventionNotice(notice.category, notice.message, notice.help_url)
+    return FilterResult(
+        allowed=tuple(
+            Suggestion(message.text, kind)
+            for message, kind in zip(response.allowed, kinds, strict=True)
+        ),
+        verdicts=verdicts,
+        query_verdict=query_verdict,
+        intervention=intervention,
+        list_version=int(response.list_version),
+    )
+
+
+class _FailureCounter:
+    """Failures per reason, thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[str, int] = {}
+        self.total = 0
+
+    def add(self, reason: str) -> None:
+        with self._lock:
+            self.total += 1
+            self._counts[reason] = self._counts.get(reason, 0) + 1
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts)
+
+
+_ERRORS_BY_CODE: dict[grpc.StatusCode, type[SuggestFilterError]] = {
+    grpc.StatusCode.UNAVAILABLE: NotServingError,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: RateLimitedError,
+    grpc.StatusCode.NOT_FOUND: NotFoundError,
+    grpc.StatusCode.UNAUTHENTICATED: AuthError,
+    grpc.StatusCode.PERMISSION_DENIED: PermissionDeniedError,
+}
+
+
+def error_from_rpc(error: grpc.RpcError) -> SuggestFilterError:
+    """The SuggestFilterError for a failed call.
+
+    INVALID_ARGUMENT becomes InvalidInputError naming the field of the
+    google.rpc.BadRequest detail; other codes keep ``CODE: details`` as message.
+    """
+    code: grpc.StatusCode = error.code()  # type: ignore[attr-defined]
+    details = error.details() or ""  # type: ignore[attr-defined]
+    if code is grpc.StatusCode.INVALID_ARGUMENT:
+        violation = bad_request_violation(error)
+        if violation is not None:
+            return InvalidInputError(violation[0], violation[1])
+        return InvalidInputError("request", details)
+    message = f"{code.name}: {details}" if details else code.name
+    return _ERRORS_BY_CODE.get(code, SuggestFilterError)(message)
+
+
+def bad_request_violation(error: grpc.RpcError) -> tuple[str, str] | None:
+    """The first ``(field, description)`` of the call's google.rpc.BadRequest, if any."""
+    try:
+        status = rpc_status.from_call(cast(grpc.Call, error))
+    except ValueError:
+        return None
+    if status is None:
+        return None
+    for detail in status.details:
+        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad_request = error_details_pb2.BadRequest()
+            detail.Unpack(bad_request)
+            for violation in bad_request.field_violations:
+                return str(violation.field), str(violation.description)
+    return None
+
+
+class FilterClient:
+    """A fail-closed client of one or more filter servers (round robin over channels).
+
+    ``targets``: ``host:port`` or a list of them, one channel each.
+    ``deadline``: seconds per call (default 25 ms). ``credentials``: channel
+    credentials for TLS; plaintext when None. Thread-safe; close it when done
+    (or use it as a context manager).
+    """
+
+    def __init__(
+        self,
+        targets: str | Sequence[str],
+        *,
+        deadline: float = DEFAULT_DEADLINE_S,
+        credentials: grpc.ChannelCredentials | None = None,
+        options: Sequence[tuple[str, Any]] = (),
+    ) -> None:
+        target_list = [targets] if isinstance(targets, str) else list(targets)
+        if not target_list:
+            raise ValueError("FilterClient needs at least one target")
+        if deadline <= 0:
+            raise ValueError("deadline must be positive")
+        self.deadline = deadline
+        if credentials is None:
+            self._channels = [grpc.insecure_channel(t, options=list(options)) for t in target_list]
+        else:
+            self._channels = [
+                grpc.secure_channel(t, credentials, options=list(options)) for t in target_list
+            ]
+        self._stubs = [
+            filter_pb2_grpc.SuggestionFilterServiceStub(c)  # type: ignore[no-untyped-call]
+            for c in self._channels
+        ]
+        self._turn = itertools.count()
+        self._failures = _FailureCounter()
+
+    @property
+    def failures(self) -> int:
+        """How many calls failed closed since the client was made."""
+        return self._failures.total
+
+    @property
+    def failure_counts(self) -> dict[str, int]:
+        """Failed calls by reason (gRPC status code name)."""
+        return self._failures.snapshot()
+
+    def _stub(self) -> filter_pb2_grpc.SuggestionFilterServiceStub:
+        return self._stubs[next(self._turn) % len(self._stubs)]
+
+    def _failed(self, reason: str) -> FilterResult:
+        self._failures.add(reason)
+        return FilterResult.fail_closed(reason)
+
+    def filter(
+        self,
+        query: str,
+        suggestions: Iterable[SuggestionInput],
+        locale: str = "",
+        *,
+        deadline: float | None = None,
+    ) -> FilterResult:
+        """Decide one keystroke; on any failure a result that shows nothing (never raises)."""
+        candidates = [_as_suggestion(item) for item in suggestions]
+        request = _request(query, candidates, locale)
+        try:
+            response = self._stub().Filter(request, timeout=deadline or self.deadline)
+        except grpc.RpcError as error:
+            return self._failed(error.code().name)  # type: ignore[attr-defined]
+        result = _result(response, len(candidates))
+        if not result.ok:
+            self._failures.add(result.reason)
+        return result
+
+    def report(
+        self,
+        text: str,
+        kind: SuggestionKind = SuggestionKind.UNSPECIFIED,
+        locale: str = "",
+        reason: str = "",
+        reporter: str = "",
+        *,
+        deadline: float = 1.0,
+    ) -> str:
+        """Report a shown suggestion as harmful; return the report id.
+
+        Raises SuggestFilterError (RateLimitedError for RESOURCE_EXHAUSTED,
+        InvalidInputError, NotServingError for UNAVAILABLE...) on failure.
+        """
+        request = filter_pb2.ReportRequest(
+            suggestion=_suggestion_message(text, kind),
+            locale=locale,
+            reason=reason,
+            reporter=reporter,
+        )
+        try:
+            response = self._stub().Report(request, timeout=deadline)
+        except grpc.RpcError as error:
+            raise error_from_rpc(error) from None
+        return str(response.report_id)
+
+    def session(self, *, deadline: float | None = None) -> FilterSessionClient:
+        """A FilterSession stream for one typing session (close it, or use ``with``)."""
+        return FilterSessionClient(self, deadline=deadline or self.deadline)
+
+    def close(self) -> None:
+        """Close every channel."""
+        for channel in self._channels:
+            channel.close()
+
+    def __enter__(self) -> FilterClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+_CLOSE = object()
+
+
+class FilterSessionClient:
+    """Keystrokes over one FilterSession stream, each with its own deadline; fails closed.
+
+    The stream is opened on first use. When a keystroke fails (stream error
+    or deadline), the stream is cancelled and the next keystroke opens a new
+    one, so a late answer never lands on a later keystroke. Failures count
+    on the parent :class:`FilterClient`. Not for concurrent use by several
+    threads (one session is one typing user).
+    """
+
+    def __init__(self, client: FilterClient, *, deadline: float) -> None:
+        self._client = client
+        self.deadline = deadline
+        self._requests: queue.SimpleQueue[object] | None = None
+        self._responses: queue.SimpleQueue[filter_pb2.FilterResponse | grpc.RpcError] | None = None
+        self._call: Any = None
+
+    def _open(self) -> None:
+        requests: queue.SimpleQueue[object] = queue.SimpleQueue()
+        responses: queue.SimpleQueue[filter_pb2.FilterResponse | grpc.RpcError] = (
+            queue.SimpleQueue()
+        )
+
+        def request_iterator() -> Iterator[filter_pb2.FilterRequest]:
+            while True:
+                item = requests.get()
+                if item is _CLOSE:
+                    return
+                assert isinstance(item, filter_pb2.FilterRequest)
+                yield item
+
+        call = self._client._stub().FilterSession(request_iterator())
+
+        def read_responses() -> None:
+            try:
+                for response in call:
+                    responses.put(response)
+            except grpc.RpcError as error:
+                responses.put(error)
+
+        threading.Thread(target=read_responses, name="filter-session", daemon=True).start()
+        self._requests, self._responses, self._call = requests, responses, call
+
+    def _reset(self) -> None:
+        if self._requests is not None:
+            self._requests.put(_CLOSE)
+        if self._call is not None:
+            self._call.cancel()
+        self._requests = self._responses = self._call = None
+
+    def filter(
+        self,
+        query: str,
+        suggestions: Iterable[SuggestionInput],
+        locale: str = "",
+        *,
+        deadline: float | None = None,
+    ) -> FilterResult:
+        """Decide one keystroke on the stream; on any failure a result that shows nothing."""
+        candidates = [_as_suggestion(item) for item in suggestions]
+        if self._requests is None:
+            self._open()
+        assert self._requests is not None and self._responses is not None
+        self._requests.put(_request(query, candidates, locale))
+        try:
+            answer = self._responses.get(timeout=deadline or self.deadline)
+        except queue.Empty:
+            self._reset()
+            return self._client._failed("DEADLINE_EXCEEDED")
+        if isinstance(answer, grpc.RpcError):
+            self._reset()
+            return self._client._failed(answer.code().name)  # type: ignore[attr-defined]
+        result = _result(answer, len(candidates))
+        if not result.ok:
+            self._reset()
+            self._client._failures.add(result.reason)
+        return result
+
+    def close(self) -> None:
+        """End the stream."""
+        self._reset()
+
+    def __enter__(self) -> FilterSessionClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class InProcessFilterClient:
+    """A test double of :class:`FilterClient` answered by a Matcher in this process.
+
+    Validates requests with the same :class:`Limits` as the server (a refused
+    request fails closed with ``INVALID_ARGUMENT``). Set :attr:`fail_with` to a
+    status code name (``"UNAVAILABLE"``) to make every call fail closed, as
+    when the service is down; ``matcher=None`` behaves as a server with no
+    list loaded.
+    """
+
+    def __init__(
+        self,
+        matcher: Matcher | None,
+        *,
+        list_version: int = 1,
+        limits: Limits | None = None,
+    ) -> None:
+        self.matcher = matcher
+        self.list_version = list_version
+        self.limits = limits or Limits()
+        self.fail_with: str | None = None
+        self._failures = _FailureCounter()
+
+    @property
+    def failures(self) -> int:
+        """How many calls failed closed."""
+        return self._failures.total
+
+    @property
+    def failure_counts(self) -> dict[str, int]:
+        """Failed calls by reason (gRPC status code name)."""
+        return self._failures.snapshot()
+
+    def _failed(self, reason: str) -> FilterResult:
+        self._failures.add(reason)
+        return FilterResult.fail_closed(reason)
+
+    def filter(
+        self,
+        query: str,
+        suggestions: Iterable[SuggestionInput],
+        locale: str = "",
+        *,
+        deadline: float | None = None,
+    ) -> FilterResult:
+        """Decide one keystroke as the service would; fail closed as the real client does."""
+        candidates = [_as_suggestion(item) for item in suggestions]
+        if self.fail_with is not None:
+            return self._failed(self.fail_with)
+        if self.matcher is None:
+            return self._failed("UNAVAILABLE")
+        try:
+            pairs = validate_keystroke(query, candidates, locale, self.limits)
+        except InvalidInputError:
+            return self._failed("INVALID_ARGUMENT")
+        decision = self.matcher.decide(query, pairs, locale)
+        return FilterResult.from_decision(candidates, decision, self.list_version)
+
+    def session(self, *, deadline: float | None = None) -> InProcessFilterClient:
+        """The same client (sessions need no stream in process)."""
+        return self
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+    def __enter__(self) -> InProcessFilterClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
