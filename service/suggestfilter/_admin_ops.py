@@ -85,6 +85,12 @@ class ChangeResult:
     removed: int = 0
     policies_changed: int = 0
 
+    def summary(self) -> str:
+        """``"2 added, 1 removed"``-style counts, or ``"no change"``."""
+        return _summary(
+            self.added, self.updated, self.removed, self.unchanged, self.policies_changed
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class EntryChange:
@@ -163,6 +169,21 @@ _KIND_NAMES = {
 }
 
 
+def _summary(added: int, updated: int, removed: int, unchanged: int, policies: int) -> str:
+    parts = [
+        f"{count} {label}"
+        for count, label in (
+            (added, "added"),
+            (updated, "updated"),
+            (removed, "removed"),
+            (unchanged, "already present"),
+            (policies, "policies changed"),
+        )
+        if count
+    ]
+    return ", ".join(parts) or "no change"
+
+
 def _entry_key(entry: TermEntry) -> tuple[str, str, str, str, str]:
     return (entry.term, entry.category, entry.kind.value, entry.locale, entry.match.value)
 
@@ -229,18 +250,9 @@ class _Edit:
         return list(self.by_rule.values()), Policy(categories=dict(self.categories))
 
     def summary(self) -> str:
-        parts = [
-            f"{count} {label}"
-            for count, label in (
-                (self.added, "added"),
-                (self.updated, "updated"),
-                (self.removed, "removed"),
-                (self.unchanged, "unchanged"),
-                (self.policies_changed, "policies changed"),
-            )
-            if count
-        ]
-        return ", ".join(parts) or "no change"
+        return _summary(
+            self.added, self.updated, self.removed, self.unchanged, self.policies_changed
+        )
 
 
 class AdminOps:

@@ -361,18 +361,15 @@ class SqlStore(ABC):
                     f"but version {state.published} has been published since; "
                     "discard the draft and make the change again"
                 )
-            self._make_published(tx, number)
-            self._audit(
-                tx,
-                actor=actor,
-                action="publish",
-                reason=reason,
-                version=number,
-                detail=f"published version {number} (was {_dash(state.published)})",
+            return self._make_published(
+                tx, number, state, actor=actor, action="publish", reason=reason
             )
-            return self._info_in(tx, number)
 
-    def _make_published(self, tx: Tx, number: int) -> None:
+    def _make_published(
+        self, tx: Tx, number: int, state: _State, *, actor: str, action: str, reason: str
+    ) -> VersionInfo:
+        """Point the store at ``number`` (closing the draft if it is that), mark it
+        published, notify and audit ``action``; in the caller's transaction."""
         tx.run(
             "UPDATE store_state SET published = ?, draft = CASE WHEN draft = ? THEN NULL "
             "ELSE draft END, draft_origin = CASE WHEN draft = ? THEN NULL ELSE draft_origin END "
@@ -384,6 +381,15 @@ class SqlStore(ABC):
             (time.time(), number),
         )
         self._notify_published(tx, number)
+        self._audit(
+            tx,
+            actor=actor,
+            action=action,
+            reason=reason,
+            version=number,
+            detail=f"{action}: version {number} published (was {_dash(state.published)})",
+        )
+        return self._info_in(tx, number)
 
     def rollback(self, number: int, *, actor: str, reason: str) -> VersionInfo:
         """Make an earlier version the published one again."""
@@ -396,16 +402,9 @@ class SqlStore(ABC):
                 )
             if number == state.published:
                 raise ConflictError(f"version {number} is already the published version")
-            self._make_published(tx, number)
-            self._audit(
-                tx,
-                actor=actor,
-                action="rollback",
-                reason=reason,
-                version=number,
-                detail=f"rolled back to version {number} (was {_dash(state.published)})",
+            return self._make_published(
+                tx, number, state, actor=actor, action="rollback", reason=reason
             )
-            return self._info_in(tx, number)
 
     def discard_draft(self, *, actor: str, reason: str) -> VersionInfo:
         """Close the open draft without publishing it."""

@@ -161,19 +161,8 @@ def _entry_line(entry: TermEntry) -> str:
 
 
 def _describe_change(result: ChangeResult) -> str:
-    counts = [
-        f"{count} {label}"
-        for count, label in (
-            (result.added, "added"),
-            (result.updated, "updated"),
-            (result.removed, "removed"),
-            (result.unchanged, "already present"),
-            (result.policies_changed, "policies changed"),
-        )
-        if count
-    ]
     return (
-        f"draft version {result.version.number}: {', '.join(counts) or 'no change'}; "
+        f"draft version {result.version.number}: {result.summary()}; "
         f"{result.version.term_count} entries"
     )
 
