@@ -524,3 +524,41 @@ def test_report_gives_throughput_as_a_share_of_the_floor() -> None:
     json.dumps(document)
     service.wrong = 1
     assert lg.report_document([service], floors={"unary": floor})["ok"] is False
+
+
+@pytest.mark.parametrize("client_processes", [0, 1])
+def test_actions_run_under_load_and_the_window_selects_their_calls(
+    scripted: tuple[_ScriptedServicer, str], client_processes: int
+) -> None:
+    servicer, target = scripted
+    published = []
+
+    def publish() -> None:
+        servicer.versions = [2]
+        published.append(True)
+
+    settings = lg.LoadSettings(
+        concurrency=2,
+        duration=1.0,
+        client_processes=client_processes,
+        allow_all=True,
+        window=(0.4, 0.7),
+    )
+    result = lg.run_load(target, _plan(), settings, progress=None, actions=[(0.4, publish)])
+    assert published == [True]
+    assert result.ok and result.versions.keys() == {1, 2}
+    assert result.version_first_seen[1] < result.version_first_seen[2]
+    assert result.version_last_seen[1] <= result.version_last_seen[2]
+    assert 0 < result.window_histogram.get_total_count() < result.histogram.get_total_count()
+    assert result.percentile_ms(99, window=True) > 0
+
+
+def test_a_failing_action_fails_the_run(scripted: tuple[_ScriptedServicer, str]) -> None:
+    _servicer, target = scripted
+
+    def fail() -> None:
+        raise OSError("publish failed")
+
+    settings = lg.LoadSettings(concurrency=1, duration=0.3, client_processes=0, allow_all=True)
+    with pytest.raises(RuntimeError, match="an action under load failed: OSError: publish failed"):
+        lg.run_load(target, _plan(), settings, progress=None, actions=[(0.1, fail)])

@@ -587,6 +587,10 @@ class LoadResult:
     response differs from the oracle. ``switches`` counts changes of
     ``list_version`` seen on one connection (or stream), ``backwards`` the
     changes to a lower version. Latencies are in microseconds.
+    ``window_histogram`` holds the calls started inside the settings' window
+    (e.g. around a publish). ``version_first_seen``/``version_last_seen`` give,
+    per list version, the first and last time (seconds after the clock
+    started) a response named it.
     """
 
     label: str = ""
@@ -603,6 +607,9 @@ class LoadResult:
     max_switches_per_connection: int = 0
     backwards: int = 0
     histogram: HdrHistogram = field(default_factory=new_histogram)
+    window_histogram: HdrHistogram = field(default_factory=new_histogram)
+    version_first_seen: dict[int, float] = field(default_factory=dict)
+    version_last_seen: dict[int, float] = field(default_factory=dict)
 
     @property
     def error_count(self) -> int:
@@ -614,11 +621,12 @@ class LoadResult:
         """Answered keystrokes per second of the measured window."""
         return self.requests / self.elapsed if self.elapsed > 0 else 0.0
 
-    def percentile_ms(self, percentile: float) -> float:
-        """The latency at ``percentile`` (0-100) in milliseconds."""
-        if self.histogram.get_total_count() == 0:
+    def percentile_ms(self, percentile: float, *, window: bool = False) -> float:
+        """The latency at ``percentile`` (0-100) in milliseconds (of the window's calls)."""
+        histogram = self.window_histogram if window else self.histogram
+        if histogram.get_total_count() == 0:
             return 0.0
-        return float(self.histogram.get_value_at_percentile(percentile)) / 1000.0
+        return float(histogram.get_value_at_percentile(percentile)) / 1000.0
 
     @property
     def ok(self) -> bool:
@@ -641,11 +649,17 @@ class LoadResult:
         )
         self.backwards += other.backwards
         self.histogram.add(other.histogram)
+        self.window_histogram.add(other.window_histogram)
+        for version, seen in other.version_first_seen.items():
+            self.version_first_seen[version] = min(seen, self.version_first_seen.get(version, seen))
+        for version, seen in other.version_last_seen.items():
+            self.version_last_seen[version] = max(seen, self.version_last_seen.get(version, seen))
 
     def to_transport(self) -> dict[str, Any]:
         """A picklable form (the histogram HDR-encoded) for crossing processes."""
         data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         data["histogram"] = self.histogram.encode()
+        data["window_histogram"] = self.window_histogram.encode()
         return data
 
     @classmethod
@@ -654,7 +668,9 @@ class LoadResult:
         values = dict(data)
         histogram = new_histogram()
         histogram.decode_and_add(values.pop("histogram"))
-        return cls(histogram=histogram, **values)
+        window_histogram = new_histogram()
+        window_histogram.decode_and_add(values.pop("window_histogram"))
+        return cls(histogram=histogram, window_histogram=window_histogram, **values)
 
     def summary(self) -> dict[str, Any]:
         """The figures of this run as plain JSON values."""
@@ -678,6 +694,12 @@ class LoadResult:
             "version_switches": self.switches,
             "max_switches_per_connection": self.max_switches_per_connection,
             "versions_backwards": self.backwards,
+            "version_first_seen_s": {
+                str(k): round(v, 3) for k, v in sorted(self.version_first_seen.items())
+            },
+            "version_last_seen_s": {
+                str(k): round(v, 3) for k, v in sorted(self.version_last_seen.items())
+            },
         }
 
 
@@ -751,6 +773,12 @@ class _Lane:
         self.histogram = new_histogram()
         # Calls started before this (the warm-up) are checked but not timed or counted.
         self.record_from_ns = 0
+        # Calls started in [window_from_ns, window_to_ns) also go to the window histogram.
+        self.window_from_ns = 0
+        self.window_to_ns = 0
+        self.window_histogram = new_histogram()
+        self.version_first_ns: dict[int, int] = {}
+        self.version_last_ns: dict[int, int] = {}
 
     def sessions(self) -> Iterable[tuple[PlannedKeystroke, ...]]:
         """The plan's sessions, endlessly, starting at this lane's offset."""
@@ -767,16 +795,22 @@ class _Lane:
         started_ns: int,
         stream: _VersionTrack | None,
     ) -> None:
+        now_ns = time.perf_counter_ns()
         if started_ns >= self.record_from_ns:
-            latency_ns = time.perf_counter_ns() - started_ns
-            self.histogram.record_value(max(1, latency_ns // 1000))
+            latency_us = max(1, (now_ns - started_ns) // 1000)
+            self.histogram.record_value(latency_us)
             self.requests += 1
+            if self.window_from_ns <= started_ns < self.window_to_ns:
+                self.window_histogram.record_value(latency_us)
         try:
             response = filter_pb2.FilterResponse.FromString(payload)
         except Exception as error:  # a malformed response is a wrong answer
             problem: str | None = f"unparseable response: {type(error).__name__}"
         else:
             version = int(response.list_version)
+            if version not in self.versions:
+                self.version_first_ns[version] = now_ns
+            self.version_last_ns[version] = now_ns
             self.versions[version] += 1
             self.connection.see(version)
             if stream is not None:
@@ -817,6 +851,13 @@ class _Lane:
             max_switches_per_connection=max(self.connection.switches, self.max_stream_switches),
             backwards=self.connection.backwards,
             histogram=self.histogram,
+            window_histogram=self.window_histogram,
+            version_first_seen={
+                v: (ns - self.record_from_ns) / 1e9 for v, ns in self.version_first_ns.items()
+            },
+            version_last_seen={
+                v: (ns - self.record_from_ns) / 1e9 for v, ns in self.version_last_ns.items()
+            },
         )
 
 
@@ -887,12 +928,15 @@ def _sync_stream_lane(lane: _Lane, channel: grpc.Channel, stop: threading.Event)
         lane.stream_done(track)
 
 
-def _begin(lanes: Sequence[_Lane], warmup: float) -> float:
+def _begin(lanes: Sequence[_Lane], warmup: float, window: tuple[float, float] | None) -> float:
     """Start the clock: calls started within ``warmup`` seconds from now are not timed."""
     began = time.perf_counter()
     record_from_ns = time.perf_counter_ns() + int(warmup * 1e9)
     for lane in lanes:
         lane.record_from_ns = record_from_ns
+        if window is not None:
+            lane.window_from_ns = record_from_ns + int(window[0] * 1e9)
+            lane.window_to_ns = record_from_ns + int(window[1] * 1e9)
     return began
 
 
@@ -903,6 +947,7 @@ def _run_sync_lanes(
     start: Callable[[], None],
     duration: float,
     warmup: float,
+    window: tuple[float, float] | None,
 ) -> float:
     driver = _guarded(_sync_unary_lane if mode == "unary" else _sync_stream_lane)
     channels = [grpc.insecure_channel(target, options=_channel_options()) for _ in lanes]
@@ -915,7 +960,7 @@ def _run_sync_lanes(
             for lane, channel in zip(lanes, channels, strict=True)
         ]
         start()
-        began = _begin(lanes, warmup)
+        began = _begin(lanes, warmup, window)
         for thread in threads:
             thread.start()
         stop.wait(warmup + duration)
@@ -983,6 +1028,7 @@ def _run_aio_lanes(
     start: Callable[[], None],
     duration: float,
     warmup: float,
+    window: tuple[float, float] | None,
 ) -> float:
     lane_driver = _aio_unary_lane if mode == "unary" else _aio_stream_lane
 
@@ -1000,7 +1046,7 @@ def _run_aio_lanes(
                 await asyncio.wait_for(channel.channel_ready(), CALL_TIMEOUT)
             stop = asyncio.Event()
             start()
-            began = _begin(lanes, warmup)
+            began = _begin(lanes, warmup, window)
             tasks = [
                 asyncio.create_task(driver(lane, channel, stop))
                 for lane, channel in zip(lanes, channels, strict=True)
@@ -1036,7 +1082,8 @@ class LoadSettings:
     them over that many spawned processes (0 runs them in this process).
     ``allow_all`` checks responses as the echo floor answers them.
     ``warmup`` seconds of load run first, checked but neither timed nor
-    counted in the throughput.
+    counted in the throughput. ``window`` (start, end), in seconds after the
+    clock starts, selects calls for the result's window histogram.
     """
 
     mode: str = "unary"
@@ -1047,6 +1094,7 @@ class LoadSettings:
     allow_all: bool = False
     label: str = "service"
     warmup: float = 0.0
+    window: tuple[float, float] | None = None
 
 
 def _lanes_for(plan: LoadPlan, first: int, count: int, *, allow_all: bool) -> list[_Lane]:
@@ -1128,7 +1176,7 @@ def _client_process(
             ready.wait(60)
 
         elapsed = _DRIVERS[settings.api](
-            target, lanes, settings.mode, start, settings.duration, settings.warmup
+            target, lanes, settings.mode, start, settings.duration, settings.warmup, settings.window
         )
         done.set()
         merged = _merge_lanes(lanes, settings, elapsed)
@@ -1152,13 +1200,16 @@ def run_load(
     settings: LoadSettings,
     *,
     progress: TextIO | None = sys.stderr,
+    actions: Sequence[tuple[float, Callable[[], None]]] = (),
 ) -> LoadResult:
     """Drive ``target`` with ``plan`` for ``settings.duration`` seconds; return what happened.
 
     Every lane connects and waits until its channel is ready before the
     clock starts. Progress goes to ``progress`` once a second (None: quiet).
-    Raises RuntimeError when a client process fails or the target never
-    becomes ready.
+    ``actions`` are ``(seconds, callable)``: each callable runs in a thread of
+    this process that many seconds after the clock starts (e.g. a publish
+    under load). Raises RuntimeError when a client process or an action
+    fails, or the target never becomes ready.
     """
     if settings.mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}")
@@ -1168,6 +1219,51 @@ def run_load(
         raise ValueError("the load plan has no sessions")
     began: list[float] = []
     done = threading.Event()
+    failures: list[str] = []
+    runner = threading.Thread(
+        target=_run_actions, args=(actions, began, settings.warmup, done, failures), daemon=True
+    )
+    runner.start()
+    try:
+        result = _run(target, plan, settings, progress, began, done)
+    finally:
+        done.set()
+        runner.join()
+    if failures:
+        raise RuntimeError("an action under load failed: " + failures[0])
+    return result
+
+
+def _run_actions(
+    actions: Sequence[tuple[float, Callable[[], None]]],
+    began: list[float],
+    warmup: float,
+    done: threading.Event,
+    failures: list[str],
+) -> None:
+    """Run each action at its offset after the clock starts (stop early when ``done``)."""
+    while not began:
+        if done.wait(0.01):
+            return
+    for offset, action in sorted(actions, key=lambda pair: pair[0]):
+        delay = began[0] + warmup + offset - time.perf_counter()
+        if delay > 0 and done.wait(delay):
+            return
+        try:
+            action()
+        except Exception as error:
+            _LOGGER.exception("action under load failed")
+            failures.append(f"{type(error).__name__}: {error}")
+
+
+def _run(
+    target: str,
+    plan: LoadPlan,
+    settings: LoadSettings,
+    progress: TextIO | None,
+    began: list[float],
+    done: threading.Event,
+) -> LoadResult:
     if settings.client_processes <= 0:
         lanes = _lanes_for(plan, 0, settings.concurrency, allow_all=settings.allow_all)
         reporter = threading.Thread(
@@ -1194,15 +1290,21 @@ def run_load(
                 lambda: began.append(time.perf_counter()),
                 settings.duration,
                 settings.warmup,
+                settings.window,
             )
         finally:
             done.set()
         return _merge_lanes(lanes, settings, elapsed)
-    return _run_in_processes(target, plan, settings, progress)
+    return _run_in_processes(target, plan, settings, progress, began, done)
 
 
 def _run_in_processes(
-    target: str, plan: LoadPlan, settings: LoadSettings, progress: TextIO | None
+    target: str,
+    plan: LoadPlan,
+    settings: LoadSettings,
+    progress: TextIO | None,
+    began: list[float],
+    done: threading.Event,
 ) -> LoadResult:
     context = multiprocessing.get_context("spawn")
     processes = min(settings.client_processes, settings.concurrency)
@@ -1219,8 +1321,6 @@ def _run_in_processes(
     ]
     for child in children:
         child.start()
-    began: list[float] = []
-    done = threading.Event()
     reporter = threading.Thread(
         target=_report_progress,
         args=(
