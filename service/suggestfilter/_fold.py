@@ -230,6 +230,8 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
     Returns the folded text and, for each folded character, the index of
     the original character it came from.
     """
+    if text.isascii():  # every ASCII character folds to exactly one character
+        return apply_leet(text.translate(_TABLE)), list(range(len(text)))
     pieces: list[str] = []
     origins: list[int] = []
     for index, char in enumerate(text):

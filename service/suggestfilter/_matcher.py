@@ -33,14 +33,14 @@ import bisect
 import itertools
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import ahocorasick
 
 from suggestfilter._errors import PolicyError
-from suggestfilter._fold import fold_chars, fold_with_offsets
+from suggestfilter._fold import apply_leet, fold_chars, fold_with_offsets
 from suggestfilter._model import (
     ALLOWED,
     Action,
@@ -58,12 +58,18 @@ from suggestfilter._segment import TERM_COST, segment, word_costs
 _LOGGER = logging.getLogger(__name__)
 
 CACHE_SIZE = 65_536
+PROGRESS_EVERY = 100_000
+MAX_PAIR_ALPHABET = 100
+_TERM_KEY = 1
+_DOUBLE_KEY = 2
+_PAIR_KEY = 3
 MAX_JOIN_VARIANT_TOKENS = 6
 
 _TOKEN_RE = re.compile(r"[^\W_]+")
 # Anything the fast path cannot decide: punctuation, digits, underscores, double spaces.
-_NOT_PLAIN_RE = re.compile(r"[^\w ]|[\d_]|  ")
 _SINGLE_PAIR_RE = re.compile(r"(?<!\S)\S \S(?!\S)")
+_DOUBLE_RE = re.compile(r"(.)\1")
+_REPEAT_AT_RE = re.compile(r"(.)(?=\1)")  # each character that the next one repeats
 _SQUEEZE_RE = re.compile(r"(.)\1+")
 _SEGMENTED_KINDS = (SuggestionKind.HASHTAG, SuggestionKind.ACCOUNT)
 _ACTION_STRENGTH = {Action.ALLOW: 0, Action.BLOCK: 1, Action.INTERVENE: 2}
@@ -122,29 +128,68 @@ class _Analysis:
 
 def _squeeze_with_runs(text: str) -> tuple[str, list[int], list[int]]:
     """Squeezed text, and the start and end (exclusive) index of each run in ``text``."""
-    chars: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    previous = ""
-    for index, char in enumerate(text):
-        if char == previous:
-            ends[-1] = index + 1
-            continue
-        chars.append(char)
-        starts.append(index)
-        ends.append(index + 1)
-        previous = char
-    return "".join(chars), starts, ends
+    repeats = [found.start() + 1 for found in _REPEAT_AT_RE.finditer(text)]
+    if not repeats:
+        return text, list(range(len(text))), list(range(1, len(text) + 1))
+    repeated = set(repeats)
+    starts = [index for index in range(len(text)) if index not in repeated]
+    ends = [*starts[1:], len(text)]
+    return "".join(text[index] for index in starts), starts, ends
+
+
+_LANGUAGE_OF: dict[str, str] = {}
 
 
 def language_of(locale: str) -> str:
     """The lowercase language subtag of a BCP 47 locale (``fr-CA`` -> ``fr``)."""
-    return locale.replace("_", "-").split("-", 1)[0].lower()
+    language = _LANGUAGE_OF.get(locale)
+    if language is None:
+        language = locale.replace("_", "-").split("-", 1)[0].lower()
+        if len(_LANGUAGE_OF) < 4096:
+            _LANGUAGE_OF[locale] = language
+    return language
 
 
-def _term_tokens(term: str) -> list[str]:
-    folded, _ = fold_with_offsets(term)
-    return _TOKEN_RE.findall(folded)
+_NO_BOUNDARIES: frozenset[int] = frozenset()
+
+
+def _compile_entry(entry: TermEntry) -> tuple[_Rule, str, list[str]]:
+    """The rule of an entry, its joined squeezed key, and its keys for the plain automaton."""
+    tokens: list[str] = _TOKEN_RE.findall(apply_leet(fold_chars(entry.term)))
+    if not tokens:
+        raise PolicyError(f"rule {entry.rule_id}: the term folds to nothing")
+    whole = "".join(tokens) if len(tokens) > 1 else tokens[0]
+    runs: tuple[int, ...] | None = None
+    boundaries = _NO_BOUNDARIES
+    if _DOUBLE_RE.search(whole) is None:
+        joined = whole
+        if len(tokens) > 1:
+            boundaries = frozenset(itertools.accumulate(len(token) for token in tokens[:-1]))
+    else:
+        joined, run_starts, run_ends = _squeeze_with_runs(whole)
+        runs = tuple(end - start for start, end in zip(run_starts, run_ends, strict=True))
+        if len(tokens) > 1:
+            run_of = _run_index(run_starts, run_ends)
+            boundaries = frozenset(
+                run_of[position - 1] + 1
+                for position in itertools.accumulate(len(token) for token in tokens[:-1])
+            )
+    rule = _Rule(
+        runs=runs,
+        boundaries=boundaries,
+        mode=entry.match,
+        kind=entry.kind,
+        category=entry.category,
+        rule_id=entry.rule_id,
+        locale=language_of(entry.locale) if entry.locale else "",
+    )
+    if len(tokens) == 1:
+        variants = [joined]
+    else:
+        variants = [_SQUEEZE_RE.sub(r"\1", variant) for variant in _join_variants(tokens)]
+    if entry.match is MatchMode.SUBSTRING:
+        return rule, joined, variants
+    return rule, joined, [f" {variant} " for variant in variants]
 
 
 def _join_variants(tokens: list[str]) -> list[str]:
@@ -189,53 +234,60 @@ class Matcher:
         plain_automaton: Any,
         joined_automaton: Any,
         term_count: int,
+        check_single_pairs: bool = True,
     ) -> None:
         self._policy = policy
         self._plain = plain_automaton
         self._joined = joined_automaton
         self._term_count = term_count
         self._has_terms = term_count > 0
+        self._check_single_pairs = check_single_pairs
         self._cache: dict[tuple[str, int, str, bool], Verdict] = {}
 
     @classmethod
-    def compile(cls, entries: Iterable[TermEntry], policy: Policy) -> Matcher:
+    def compile(
+        cls,
+        entries: Iterable[TermEntry],
+        policy: Policy,
+        *,
+        progress: Callable[[int], None] | None = None,
+    ) -> Matcher:
         """Compile entries under a policy into a new matcher.
 
         Raises PolicyError naming the category when an entry's category is
         not in the policy, or naming the rule id when a term folds to nothing.
+        ``progress`` is called with the number of entries compiled so far
+        every ``PROGRESS_EVERY`` entries.
         """
         plain = ahocorasick.Automaton(ahocorasick.STORE_INTS)
         joined_rules: dict[str, list[_Rule]] = {}
+        categories = policy.categories
         count = 0
         for entry in entries:
-            if entry.category not in policy.categories:
+            if entry.category not in categories:
                 raise PolicyError(f"unknown category {entry.category!r} (rule {entry.rule_id})")
-            tokens = _term_tokens(entry.term)
-            if not tokens:
-                raise PolicyError(f"rule {entry.rule_id}: the term folds to nothing")
-            joined, run_starts, run_ends = _squeeze_with_runs("".join(tokens))
-            runs = tuple(end - start for start, end in zip(run_starts, run_ends, strict=True))
-            boundaries: set[int] = set()
-            position = 0
-            run_of = _run_index(run_starts, run_ends)
-            for token in tokens[:-1]:
-                position += len(token)
-                boundaries.add(run_of[position - 1] + 1)
-            rule = _Rule(
-                runs=None if all(run == 1 for run in runs) else runs,
-                boundaries=frozenset(boundaries),
-                mode=entry.match,
-                kind=entry.kind,
-                category=entry.category,
-                rule_id=entry.rule_id,
-                locale=language_of(entry.locale),
-            )
-            joined_rules.setdefault(joined, []).append(rule)
-            for variant in _join_variants(tokens):
-                squeezed = _SQUEEZE_RE.sub(r"\1", variant)
-                key = squeezed if entry.match is MatchMode.SUBSTRING else f" {squeezed} "
-                plain.add_word(key, 1)
+            rule, joined, keys = _compile_entry(entry)
+            rules = joined_rules.get(joined)
+            if rules is None:
+                joined_rules[joined] = [rule]
+            else:
+                rules.append(rule)
+            for key in keys:
+                plain.add_word(key, _TERM_KEY)
             count += 1
+            if progress is not None and count % PROGRESS_EVERY == 0:
+                progress(count)
+        # Flag keys: a repeated character, and two single letters apart.
+        alphabet = {char for key in joined_rules for char in key}
+        for char in alphabet | {" "}:
+            plain.add_word(char + char, _DOUBLE_KEY)
+        check_single_pairs = len(alphabet) > MAX_PAIR_ALPHABET
+        if not check_single_pairs:
+            for first in alphabet:
+                for second in alphabet:
+                    key = f" {first} {second} "
+                    if not plain.exists(key):
+                        plain.add_word(key, _PAIR_KEY)
         joined_automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY)
         for key, rules in joined_rules.items():
             joined_automaton.add_word(key, (len(key), tuple(rules)))
@@ -249,6 +301,7 @@ class Matcher:
             plain_automaton=plain,
             joined_automaton=joined_automaton,
             term_count=count,
+            check_single_pairs=check_single_pairs,
         )
 
     @property
@@ -340,14 +393,17 @@ class Matcher:
     # -- internals --------------------------------------------------------------------
 
     def _verdict(self, text: str, kind: SuggestionKind, language: str, query: bool) -> Verdict:
-        if not self._has_terms or not text:
+        if not text or not self._has_terms:
             return ALLOWED
         key = (text, int(kind), language, query)
-        cached = self._cache.get(key)
-        if cached is not None:
-            return cached
-        verdict = self._decide_uncached(text, kind, language, query)
         cache = self._cache
+        verdict = cache.get(key)
+        if verdict is not None:
+            return verdict
+        if self._may_match(text, kind):
+            verdict = self._analysed_verdict(text, kind, language, query)
+        else:
+            verdict = ALLOWED
         if len(cache) >= CACHE_SIZE:
             try:
                 del cache[next(iter(cache))]
@@ -356,11 +412,9 @@ class Matcher:
         cache[key] = verdict
         return verdict
 
-    def _decide_uncached(
+    def _analysed_verdict(
         self, text: str, kind: SuggestionKind, language: str, query: bool
     ) -> Verdict:
-        if not self._may_match(text, kind):
-            return ALLOWED
         analysis = self._analyse(text, kind, language)
         if not analysis.matches:
             return ALLOWED
@@ -373,13 +427,41 @@ class Matcher:
         return self._strongest(effective, query=query)
 
     def _may_match(self, text: str, kind: SuggestionKind) -> bool:
-        """False only when no entry can match: the one-pass whole-word scan of plain text."""
-        if kind in _SEGMENTED_KINDS:
+        """False only when no entry can match; True sends the text to the full analysis.
+
+        Plain text (letters and spaces) takes one scan of the plain automaton
+        over ``" " + folded + " "``: its whole-word keys, plus keys that flag a
+        repeated character (squeeze, then scan again) and two single letters
+        apart (``s e x``). Other text takes one scan of the joined automaton
+        over its squeezed joined tokens.
+        """
+        # ASCII text: lower() folds it but for whitespace, which only the joined scan sees.
+        folded = text.lower() if text.isascii() else fold_chars(text)
+        if kind in _SEGMENTED_KINDS or not folded.replace(" ", "").isalpha():
+            return self._joined_may_match(folded)
+        if self._check_single_pairs and _SINGLE_PAIR_RE.search(folded):
             return True
-        folded = fold_chars(text)
-        if _NOT_PLAIN_RE.search(folded) or _SINGLE_PAIR_RE.search(folded):
+        padded = f" {folded} "
+        doubles: list[int] = []
+        for end, value in self._plain.iter(padded):
+            if value != _DOUBLE_KEY:
+                return True
+            doubles.append(end)
+        if not doubles:
+            return False
+        pieces = []
+        previous = 0
+        for end in doubles:
+            pieces.append(padded[previous:end])
+            previous = end + 1
+        pieces.append(padded[previous:])
+        for _ in self._plain.iter("".join(pieces)):
             return True
-        for _ in self._plain.iter(" " + _SQUEEZE_RE.sub(r"\1", folded) + " "):
+        return False
+
+    def _joined_may_match(self, folded: str) -> bool:
+        joined = "".join(_TOKEN_RE.findall(apply_leet(folded)))
+        for _ in self._joined.iter(_SQUEEZE_RE.sub(r"\1", joined)):
             return True
         return False
 
@@ -480,6 +562,8 @@ class Matcher:
 
 def _run_index(run_starts: list[int], run_ends: list[int]) -> list[int]:
     """For each position of the unsqueezed text, the index of its run."""
+    if len(run_starts) == (run_ends[-1] if run_ends else 0):
+        return list(range(len(run_starts)))  # nothing was squeezed
     run_of: list[int] = []
     for index, (start, end) in enumerate(zip(run_starts, run_ends, strict=True)):
         run_of.extend([index] * (end - start))

@@ -1,0 +1,311 @@
+"""Core matching benchmark: suggestfilter beside ``re`` alternation and flashtext.
+
+For each list size it builds a synthetic term list (pronounceable pseudo-words
+that are not English or French words, 5 % of them two-word terms), then for
+each engine measures:
+
+- build time (wall clock) and memory (growth of the process's resident set
+  size while building, so it includes the C allocations of pyahocorasick);
+- the median and p99 time of one call on one suggestion, as a server makes
+  them: ``Matcher.suggestion_verdict`` (fold + match) for suggestfilter;
+  ``lower()`` + ``search`` for the ``re`` alternation of every term between
+  ``\\b``; ``extract_keywords`` (which lowercases) for flashtext. Only
+  suggestfilter folds and sees through disguises; the others do less work.
+
+Every suggestion is distinct, so suggestfilter's verdict cache never answers:
+the figures are uncached per-call costs. The inputs mix plain phrases of common
+English words (85 %), phrases with a list term (5 %), disguised terms (5 %) and
+hashtags (5 %).
+
+The table code (:class:`BenchRow`, :func:`format_table`) is shared with the
+service-level benchmarks.
+"""
+
+from __future__ import annotations
+
+import gc
+import random
+import re
+import statistics
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import IO, Any
+
+from suggestfilter._matcher import Matcher
+from suggestfilter._model import CategoryPolicy, Policy, SuggestionKind, TermEntry
+
+ENGINES = ("suggestfilter", "re", "flashtext")
+SEED = 2026
+TIME_BUDGET_SECONDS = 20.0
+MIN_SAMPLES = 50
+# Beyond these sizes the engine is skipped with a note (time or memory out of reach).
+MAX_TERMS = {"suggestfilter": 10_000_000, "re": 200_000, "flashtext": 200_000}
+SKIP_REASONS = {
+    "re": "skipped: compiling the alternation takes minutes and each call milliseconds",
+    "flashtext": "skipped: its dict-of-dicts trie needs several GiB at this size",
+}
+
+_CONSONANTS = "bcdfghjklmnprstvwxz"
+_VOWELS = "aeiou"
+
+
+@dataclass(frozen=True, slots=True)
+class BenchRow:
+    """One line of a benchmark table. Empty numbers print as ``-``."""
+
+    engine: str
+    terms: int
+    build_seconds: float | None = None
+    memory_mib: float | None = None
+    median_us: float | None = None
+    p99_us: float | None = None
+    samples: int = 0
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The row as plain JSON-friendly values."""
+        return asdict(self)
+
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("engine", "engine"),
+    ("terms", "terms"),
+    ("build_seconds", "build s"),
+    ("memory_mib", "memory MiB"),
+    ("median_us", "median us"),
+    ("p99_us", "p99 us"),
+    ("samples", "samples"),
+    ("note", "note"),
+)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.2f}" if value < 100 else f"{value:.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def format_table(
+    rows: Sequence[BenchRow] | Sequence[dict[str, Any]],
+    columns: Sequence[tuple[str, str]] = COLUMNS,
+) -> str:
+    """Rows as an aligned plain-text table (numbers right-aligned)."""
+    dicts = [row.as_dict() if isinstance(row, BenchRow) else row for row in rows]
+    cells = [[_cell(row.get(key)) for key, _ in columns] for row in dicts]
+    headers = [title for _, title in columns]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    numeric = [
+        all(isinstance(row.get(key), int | float) or row.get(key) is None for row in dicts)
+        for key, _ in columns
+    ]
+
+    def line(values: list[str]) -> str:
+        parts = [
+            value.rjust(width) if is_number else value.ljust(width)
+            for value, width, is_number in zip(values, widths, numeric, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    out = [line(headers), line(["-" * width for width in widths])]
+    out.extend(line(row) for row in cells)
+    return "\n".join(out)
+
+
+def method_note(samples: int) -> str:
+    """How the figures were measured, to print under the table."""
+    return (
+        f"Per call: one suggestion, {samples:,} distinct inputs per engine (so no cache hit), "
+        f"at most {TIME_BUDGET_SECONDS:.0f} s per engine and size; time.perf_counter_ns "
+        "around each call. suggestfilter = fold + match with every evasion handled; re = "
+        "lower() + search of a \\b(t1|t2|...)\\b alternation; flashtext = extract_keywords. "
+        "Memory = resident set growth during the build."
+    )
+
+
+def _rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * 4096
+    except OSError:  # pragma: no cover - not Linux
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _pseudo_word(rng: random.Random) -> str:
+    syllables = rng.randint(2, 4)
+    word = "".join(rng.choice(_CONSONANTS) + rng.choice(_VOWELS) for _ in range(syllables))
+    if rng.random() < 0.5:
+        word += rng.choice(_CONSONANTS)
+    return word
+
+
+def synthetic_terms(count: int, *, seed: int = SEED) -> list[str]:
+    """``count`` distinct pseudo-word terms that are not common English or French words."""
+    from suggestfilter._segment import word_costs
+
+    known = word_costs()
+    rng = random.Random(seed)
+    terms: dict[str, None] = {}
+    while len(terms) < count:
+        term = _pseudo_word(rng)
+        if rng.random() < 0.05:
+            term = f"{term} {_pseudo_word(rng)}"
+        if term.replace(" ", "") in known:
+            continue
+        terms[term] = None
+    return list(terms)
+
+
+def _disguise(term: str, rng: random.Random) -> str:
+    how = rng.randrange(4)
+    if how == 0:
+        return ".".join(term.replace(" ", ""))
+    if how == 1:
+        return term.replace("a", "4").replace("o", "0").upper()
+    if how == 2:
+        return term.replace("e", "\u0435").replace("a", "\u0430")
+    return "\u200b".join(term)
+
+
+def synthetic_suggestions(
+    count: int, terms: Sequence[str], *, seed: int = SEED
+) -> list[tuple[str, SuggestionKind]]:
+    """``count`` distinct suggestions: common-word phrases, with terms, disguised, hashtags."""
+    import wordfreq
+
+    rng = random.Random(seed + 1)
+    words = [w for w in wordfreq.top_n_list("en", 5000) if w.isalpha()]
+    seen: dict[tuple[str, SuggestionKind], None] = {}
+    while len(seen) < count:
+        phrase = [rng.choice(words) for _ in range(rng.randint(1, 4))]
+        roll = rng.random()
+        kind = SuggestionKind.QUERY
+        if roll < 0.05:
+            phrase.insert(rng.randrange(len(phrase) + 1), rng.choice(terms))
+        elif roll < 0.10:
+            phrase.insert(rng.randrange(len(phrase) + 1), _disguise(rng.choice(terms), rng))
+        elif roll < 0.15:
+            kind = SuggestionKind.HASHTAG
+            phrase = ["#" + "".join(word.capitalize() for word in phrase)]
+        seen[(" ".join(phrase), kind)] = None
+    return list(seen)
+
+
+def _time_calls(
+    call: Callable[[str, SuggestionKind], object],
+    inputs: Sequence[tuple[str, SuggestionKind]],
+) -> list[int]:
+    durations: list[int] = []
+    deadline = time.monotonic() + TIME_BUDGET_SECONDS
+    clock = time.perf_counter_ns
+    for index, (text, kind) in enumerate(inputs):
+        start = clock()
+        call(text, kind)
+        durations.append(clock() - start)
+        if index >= MIN_SAMPLES and index % 64 == 0 and time.monotonic() > deadline:
+            break
+    return durations
+
+
+def _build_suggestfilter(terms: Sequence[str], log: IO[str] | None) -> Callable[..., object]:
+    entries = [
+        TermEntry(term=term, category="bench", rule_id=f"r-{index}")
+        for index, term in enumerate(terms)
+    ]
+
+    def progress(done: int) -> None:
+        if log is not None:
+            print(f"  suggestfilter: compiled {done:,} of {len(entries):,} terms", file=log)
+
+    matcher = Matcher.compile(entries, Policy({"bench": CategoryPolicy()}), progress=progress)
+    return lambda text, kind: matcher.suggestion_verdict(text, kind, "en")
+
+
+def _build_re(terms: Sequence[str], log: IO[str] | None) -> Callable[..., object]:
+    alternation = "|".join(re.escape(term) for term in sorted(terms, key=len, reverse=True))
+    pattern = re.compile(rf"\b(?:{alternation})\b")
+    return lambda text, kind: pattern.search(text.lower())
+
+
+def _build_flashtext(terms: Sequence[str], log: IO[str] | None) -> Callable[..., object]:
+    from flashtext import KeywordProcessor
+
+    processor = KeywordProcessor(case_sensitive=False)
+    for index, term in enumerate(terms, start=1):
+        processor.add_keyword(term)
+        if log is not None and index % 100_000 == 0:
+            print(f"  flashtext: added {index:,} of {len(terms):,} terms", file=log)
+    return lambda text, kind: processor.extract_keywords(text)
+
+
+_BUILDERS: dict[str, Callable[[Sequence[str], IO[str] | None], Callable[..., object]]] = {
+    "suggestfilter": _build_suggestfilter,
+    "re": _build_re,
+    "flashtext": _build_flashtext,
+}
+
+
+def bench_engine(
+    engine: str,
+    terms: Sequence[str],
+    inputs: Sequence[tuple[str, SuggestionKind]],
+    *,
+    log: IO[str] | None = None,
+) -> BenchRow:
+    """Build one engine over ``terms`` and time it on ``inputs``."""
+    if len(terms) > MAX_TERMS[engine]:
+        return BenchRow(engine=engine, terms=len(terms), note=SKIP_REASONS[engine])
+    gc.collect()
+    rss_before = _rss_bytes()
+    started = time.perf_counter()
+    call = _BUILDERS[engine](terms, log)
+    build_seconds = time.perf_counter() - started
+    memory_mib = max(0, _rss_bytes() - rss_before) / 2**20
+    if log is not None:
+        print(f"  {engine}: built in {build_seconds:.2f} s; timing", file=log)
+    for text, kind in inputs[: min(200, len(inputs) // 10)]:
+        call(text + " warmup", kind)  # fill lazy tables; never the same text as a sample
+    durations = _time_calls(call, inputs)
+    durations.sort()
+    note = "" if len(durations) == len(inputs) else "time budget reached"
+    row = BenchRow(
+        engine=engine,
+        terms=len(terms),
+        build_seconds=build_seconds,
+        memory_mib=memory_mib,
+        median_us=statistics.median(durations) / 1000,
+        p99_us=durations[min(len(durations) - 1, int(len(durations) * 0.99))] / 1000,
+        samples=len(durations),
+        note=note,
+    )
+    del call
+    gc.collect()
+    return row
+
+
+def run_core_bench(
+    sizes: Iterable[int],
+    *,
+    samples: int = 20_000,
+    engines: Sequence[str] = ENGINES,
+    log: IO[str] | None = None,
+) -> list[BenchRow]:
+    """Every engine at every size; progress goes to ``log`` (e.g. stderr)."""
+    rows: list[BenchRow] = []
+    for size in sizes:
+        if log is not None:
+            print(f"bench: {size:,} terms: generating list and inputs", file=log)
+        terms = synthetic_terms(size)
+        inputs = synthetic_suggestions(samples, terms)
+        for engine in engines:
+            rows.append(bench_engine(engine, terms, inputs, log=log))
+            if log is not None:
+                print(f"bench: {format_table([rows[-1]]).splitlines()[-1]}", file=log)
+    return rows
