@@ -186,6 +186,19 @@ def test_errors_are_one_line_and_a_non_zero_exit(
     assert message in fails(*args, "--db", db)
 
 
+def test_terms_import_before_any_policy_says_what_to_do(
+    tmp_path: Path, files: dict[str, Path]
+) -> None:
+    db = str(tmp_path / "terms.db")
+    line = fails("terms", "import", "--db", db, str(files["csv"]))
+    assert "suggestfilter policy import" in line
+
+
+def test_db_and_target_together_are_refused(tmp_path: Path) -> None:
+    line = fails("terms", "versions", "--db", str(tmp_path / "x.db"), "--target", "127.0.0.1:1")
+    assert "not both" in line
+
+
 def test_target_needs_a_token(tmp_path: Path) -> None:
     env = {"SUGGESTFILTER_TOKEN": "", "OTHER_TOKEN": ""}
     line = fails("terms", "versions", "--target", "127.0.0.1:1", env=env)

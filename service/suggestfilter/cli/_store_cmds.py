@@ -30,7 +30,7 @@ from suggestfilter._admin_ops import (
     Sample,
     parse_samples,
 )
-from suggestfilter._errors import AuthError, InvalidInputError
+from suggestfilter._errors import AuthError, InvalidInputError, PolicyError
 from suggestfilter._model import EntryKind, MatchMode, SuggestionKind, TermEntry, Verdict
 from suggestfilter._policyfile import format_policy_toml, parse_policy_toml
 from suggestfilter._store import DEFAULT_LOCATION, ReportStatus, VersionInfo, open_store
@@ -52,6 +52,8 @@ def open_admin(args: argparse.Namespace) -> AdminOps:
     same methods and signatures as AdminOps. The actor of local commands is
     ``--actor``, else ``$USER``; the admin API takes it from the token.
     """
+    if args.target and args.db:
+        raise InvalidInputError("--db", "give --db or --target, not both")
     if args.target:
         try:
             from suggestfilter._admin_client import RemoteAdmin
@@ -222,6 +224,10 @@ def _policy_export(args: argparse.Namespace) -> int:
 def _terms_import(args: argparse.Namespace) -> int:
     with _admin(args) as admin:
         known = admin.policy().categories.keys()
+        if not known:
+            raise PolicyError(
+                "the store has no policy yet: run `suggestfilter policy import` first"
+            )
         entries: list[TermEntry] = []
         for name in args.files:
             path = Path(name)
