@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -138,6 +140,49 @@ def test_sqlite_runs_in_wal_mode(tmp_path: Any) -> None:
     path = tmp_path / "terms.db"
     open_store(str(path)).close()
     assert raw_execute(str(path), "PRAGMA journal_mode") == [("wal",)]
+
+
+_WORKER_SCRIPT = """
+import sys
+from suggestfilter._model import SuggestionKind
+from suggestfilter._store import open_store
+
+store = open_store(sys.argv[1], report_rate=1000)
+seen = set()
+for n in range(40):
+    snapshot = store.load_published()
+    if snapshot is not None:
+        assert snapshot.info.term_count == len(snapshot.entries)
+        seen.add(snapshot.info.number)
+    store.add_report(f"badword {n % 3}", SuggestionKind.QUERY, "", "", sys.argv[2])
+store.close()
+print(len(seen))
+"""
+
+
+def test_worker_processes_read_and_report_while_one_process_publishes(location: str) -> None:
+    store = open_store(location)
+    published_store(store)
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WORKER_SCRIPT, location, f"worker-{n}"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(3)
+    ]
+    for number in range(3, 13):
+        entries = (BADWORD, ZORBLAX) if number % 2 else (BADWORD,)
+        store.write_draft(draft(number - 1, *entries), actor="alice")
+        store.publish(number, actor="alice", reason=f"round {number}")
+    for worker in workers:
+        out, err = worker.communicate(timeout=120)
+        assert worker.returncode == 0, err
+        assert int(out) >= 1
+    assert sum(group.count for group in store.report_groups()) == 3 * 40
+    assert store.published_version() == 12
+    store.close()
 
 
 def test_sqlite_readers_go_on_while_another_connection_writes(tmp_path: Any) -> None:

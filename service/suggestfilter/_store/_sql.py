@@ -6,7 +6,7 @@ method in portable SQL (``?`` placeholders, rewritten per
 supplies connections and transactions (:meth:`SqlStore._transaction`), the
 change notification and :meth:`~SqlStore.wait_for_change`.
 
-Write transactions run under a store-wide lock (SQLite ``BEGIN IMMEDIATE``;
+Every transaction that writes runs under a store-wide lock (SQLite ``BEGIN IMMEDIATE``;
 PostgreSQL ``SELECT ... FOR UPDATE`` of the one ``store_state`` row), so a
 check of the published/draft pointers and the write that depends on it are
 atomic across processes. Calls on one store object are serialized by a thread
@@ -250,7 +250,7 @@ class SqlStore(ABC):
         folded = report_key(text)
         now = time.time()
         report_id = "rep-" + secrets.token_hex(8)
-        with self._lock, self._transaction(write=False) as tx:
+        with self._lock, self._transaction(write=True) as tx:
             reporter_hash = hmac.new(
                 self._report_salt(tx), reporter.encode(), hashlib.sha256
             ).hexdigest()
@@ -455,7 +455,7 @@ class SqlStore(ABC):
         self, *, actor: str, action: str, reason: str, version: int | None = None, detail: str = ""
     ) -> None:
         """Append one audit record."""
-        with self._lock, self._transaction(write=False) as tx:
+        with self._lock, self._transaction(write=True) as tx:
             self._audit(
                 tx, actor=actor, action=action, reason=reason, version=version, detail=detail
             )

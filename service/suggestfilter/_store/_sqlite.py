@@ -27,9 +27,11 @@ _LOGGER = logging.getLogger(__name__)
 
 def _create_owner_only(path: Path) -> None:
     """Create ``path`` (and a missing parent directory) readable by the owner only."""
-    if not path.parent.exists():
-        path.parent.mkdir(mode=0o700, parents=True)
-    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+    except FileExistsError:  # another process created it first
+        return
     os.close(fd)
 
 
