@@ -53,13 +53,15 @@ from suggestfilter._model import (
     TermEntry,
     Verdict,
 )
-from suggestfilter._segment import TERM_COST, segment, word_costs
+from suggestfilter._segment import TERM_COST, WORD_COST, segment, word_costs
 
 _LOGGER = logging.getLogger(__name__)
 
 CACHE_SIZE = 65_536
 PROGRESS_EVERY = 100_000
 MAX_PAIR_ALPHABET = 100
+MIN_SOLID_WORD = 3
+MAX_SOLID_WORD_COST = WORD_COST + 5.0  # word frequency at least 1e-5 (Zipf 4)
 _TERM_KEY = 1
 _DOUBLE_KEY = 2
 _PAIR_KEY = 3
@@ -538,10 +540,22 @@ class Matcher:
         if not hits:
             return _Analysis(folded, origins, joined_to_folded, [])
         run_of = _run_index(run_starts, run_ends)
+        soft_left: set[int] = set()
+        soft_right: set[int] = set()
         for start, end, hashtag in token_ranges:
             if hashtag:
                 for boundary in _hashtag_boundaries(
-                    text, origins, joined_to_folded, joined, start, end, run_of, run_starts, hits
+                    text,
+                    origins,
+                    joined_to_folded,
+                    joined,
+                    start,
+                    end,
+                    run_of,
+                    run_starts,
+                    hits,
+                    soft_left,
+                    soft_right,
                 ):
                     gaps[boundary] = True
         boundary_set = set(gaps)
@@ -555,6 +569,12 @@ class Matcher:
                 span = _accept(
                     rule, q_start, q_end, run_starts, run_ends, run_of, boundary_set, hard
                 )
+                if (
+                    span is not None
+                    and rule.mode is MatchMode.WORD
+                    and (span[0] in soft_left or span[1] in soft_right)
+                ):
+                    span = None
                 if span is not None:
                     matches.append(_Match(span[0], span[1], rule))
         return _Analysis(folded, origins, joined_to_folded, matches)
@@ -632,6 +652,13 @@ def _gaps_allowed(
     return True
 
 
+def _is_solid_word(piece: str) -> bool:
+    if len(piece) < MIN_SOLID_WORD:
+        return False
+    cost = word_costs().get(piece)
+    return cost is not None and cost <= MAX_SOLID_WORD_COST
+
+
 def _hashtag_boundaries(
     text: str,
     origins: list[int],
@@ -642,12 +669,19 @@ def _hashtag_boundaries(
     run_of: list[int],
     run_starts: list[int],
     hits: list[tuple[int, int, tuple[_Rule, ...]]],
+    soft_left: set[int],
+    soft_right: set[int],
 ) -> list[int]:
     """Inner word boundaries of a hashtag token at joined positions ``[start, end)``.
 
     CamelCase changes and letter/digit changes split it into parts; each
     caseless letter part is split by dictionary segmentation, with the spans
-    of list terms inside it counted as words.
+    of list terms inside it counted as words. A segmentation boundary whose
+    left piece is not a solid word (a common dictionary word of at least
+    three letters, Zipf frequency 4 or more, or a term) goes into
+    ``soft_left``; likewise ``soft_right``. A WORD match may not start after,
+    nor end before, such a piece: in ``#assen``
+    the piece ``en`` is too weak to make ``ass`` a word of its own.
     """
     boundaries: list[int] = []
     for position in range(start + 1, end):
@@ -675,8 +709,18 @@ def _hashtag_boundaries(
         if not edges:
             continue
         letters = "".join(joined[run_starts[q]] for q in range(q_first, q_last))
-        for q_boundary in segment(letters, edges):
+        cuts = segment(letters, edges)
+        pieces = [0, *cuts, len(letters)]
+        solid = [
+            (first, last) in edges or _is_solid_word(letters[first:last])
+            for first, last in itertools.pairwise(pieces)
+        ]
+        for index, q_boundary in enumerate(cuts):
             position = run_starts[q_first + q_boundary]
             if part_start < position < part_end:
                 boundaries.append(position)
+                if not solid[index]:
+                    soft_left.add(position)
+                if not solid[index + 1]:
+                    soft_right.add(position)
     return boundaries
