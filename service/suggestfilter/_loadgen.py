@@ -28,6 +28,7 @@ disguise.
 
 from __future__ import annotations
 
+import array
 import asyncio
 import collections
 import contextlib
@@ -43,7 +44,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, TextIO
+from typing import IO, Any, Final, Protocol
 
 import ahocorasick
 import grpc
@@ -590,7 +591,9 @@ class LoadResult:
     ``window_histogram`` holds the calls started inside the settings' window
     (e.g. around a publish). ``version_first_seen``/``version_last_seen`` give,
     per list version, the first and last time (seconds after the clock
-    started) a response named it.
+    started) a response named it. ``timeline_ms``/``timeline_us`` hold every
+    timed call's start (ms after the clock started) and latency (µs), for
+    :meth:`histogram_between`.
     """
 
     label: str = ""
@@ -608,6 +611,8 @@ class LoadResult:
     backwards: int = 0
     histogram: HdrHistogram = field(default_factory=new_histogram)
     window_histogram: HdrHistogram = field(default_factory=new_histogram)
+    timeline_ms: array.array[int] = field(default_factory=lambda: array.array("I"))
+    timeline_us: array.array[int] = field(default_factory=lambda: array.array("I"))
     version_first_seen: dict[int, float] = field(default_factory=dict)
     version_last_seen: dict[int, float] = field(default_factory=dict)
 
@@ -627,6 +632,15 @@ class LoadResult:
         if histogram.get_total_count() == 0:
             return 0.0
         return float(histogram.get_value_at_percentile(percentile)) / 1000.0
+
+    def histogram_between(self, start: float, end: float) -> HdrHistogram:
+        """The latencies of the calls started from ``start`` to ``end`` seconds after the clock."""
+        histogram = new_histogram()
+        low, high = start * 1000.0, end * 1000.0
+        for started_ms, latency_us in zip(self.timeline_ms, self.timeline_us, strict=True):
+            if low <= started_ms < high:
+                histogram.record_value(latency_us)
+        return histogram
 
     @property
     def ok(self) -> bool:
@@ -650,6 +664,8 @@ class LoadResult:
         self.backwards += other.backwards
         self.histogram.add(other.histogram)
         self.window_histogram.add(other.window_histogram)
+        self.timeline_ms.extend(other.timeline_ms)
+        self.timeline_us.extend(other.timeline_us)
         for version, seen in other.version_first_seen.items():
             self.version_first_seen[version] = min(seen, self.version_first_seen.get(version, seen))
         for version, seen in other.version_last_seen.items():
@@ -777,6 +793,8 @@ class _Lane:
         self.window_from_ns = 0
         self.window_to_ns = 0
         self.window_histogram = new_histogram()
+        self.timeline_ms = array.array("I")
+        self.timeline_us = array.array("I")
         self.version_first_ns: dict[int, int] = {}
         self.version_last_ns: dict[int, int] = {}
 
@@ -800,6 +818,8 @@ class _Lane:
             latency_us = max(1, (now_ns - started_ns) // 1000)
             self.histogram.record_value(latency_us)
             self.requests += 1
+            self.timeline_ms.append((started_ns - self.record_from_ns) // 1_000_000)
+            self.timeline_us.append(min(latency_us, 0xFFFFFFFF))
             if self.window_from_ns <= started_ns < self.window_to_ns:
                 self.window_histogram.record_value(latency_us)
         try:
@@ -852,6 +872,8 @@ class _Lane:
             backwards=self.connection.backwards,
             histogram=self.histogram,
             window_histogram=self.window_histogram,
+            timeline_ms=self.timeline_ms,
+            timeline_us=self.timeline_us,
             version_first_seen={
                 v: (ns - self.record_from_ns) / 1e9 for v, ns in self.version_first_ns.items()
             },
@@ -928,6 +950,14 @@ def _sync_stream_lane(lane: _Lane, channel: grpc.Channel, stop: threading.Event)
         lane.stream_done(track)
 
 
+class _StopSignal(Protocol):
+    """A threading or multiprocessing Event: asks a run to stop before its duration."""
+
+    def is_set(self) -> bool: ...
+
+    def wait(self, timeout: float | None = ...) -> bool: ...
+
+
 def _begin(lanes: Sequence[_Lane], warmup: float, window: tuple[float, float] | None) -> float:
     """Start the clock: calls started within ``warmup`` seconds from now are not timed."""
     began = time.perf_counter()
@@ -948,6 +978,7 @@ def _run_sync_lanes(
     duration: float,
     warmup: float,
     window: tuple[float, float] | None,
+    stop_requested: _StopSignal,
 ) -> float:
     driver = _guarded(_sync_unary_lane if mode == "unary" else _sync_stream_lane)
     channels = [grpc.insecure_channel(target, options=_channel_options()) for _ in lanes]
@@ -963,7 +994,7 @@ def _run_sync_lanes(
         began = _begin(lanes, warmup, window)
         for thread in threads:
             thread.start()
-        stop.wait(warmup + duration)
+        stop_requested.wait(warmup + duration)
         stop.set()
         elapsed = time.perf_counter() - began - warmup
         for thread in threads:
@@ -1029,6 +1060,7 @@ def _run_aio_lanes(
     duration: float,
     warmup: float,
     window: tuple[float, float] | None,
+    stop_requested: _StopSignal,
 ) -> float:
     lane_driver = _aio_unary_lane if mode == "unary" else _aio_stream_lane
 
@@ -1051,7 +1083,9 @@ def _run_aio_lanes(
                 asyncio.create_task(driver(lane, channel, stop))
                 for lane, channel in zip(lanes, channels, strict=True)
             ]
-            await asyncio.sleep(warmup + duration)
+            ends = time.perf_counter() + warmup + duration
+            while not stop_requested.is_set() and time.perf_counter() < ends:
+                await asyncio.sleep(min(0.05, max(0.0, ends - time.perf_counter())))
             stop.set()
             elapsed = time.perf_counter() - began - warmup
             await asyncio.wait(tasks, timeout=CALL_TIMEOUT * 3)
@@ -1128,7 +1162,7 @@ def _report_progress(
     counts: Callable[[], tuple[int, int, int]],
     began: Callable[[], float | None],
     done: threading.Event,
-    stream: TextIO | None,
+    stream: IO[str] | None,
 ) -> None:
     while not done.wait(1.0):
         started = began()
@@ -1157,6 +1191,7 @@ def _client_process(
     counters: Any,
     ready: multiprocessing.synchronize.Barrier,
     results: Any,
+    stop_requested: multiprocessing.synchronize.Event,
 ) -> None:
     """A spawned client process: drive ``count`` lanes, publish counts, send the result."""
     try:
@@ -1176,7 +1211,14 @@ def _client_process(
             ready.wait(60)
 
         elapsed = _DRIVERS[settings.api](
-            target, lanes, settings.mode, start, settings.duration, settings.warmup, settings.window
+            target,
+            lanes,
+            settings.mode,
+            start,
+            settings.duration,
+            settings.warmup,
+            settings.window,
+            stop_requested,
         )
         done.set()
         merged = _merge_lanes(lanes, settings, elapsed)
@@ -1199,8 +1241,9 @@ def run_load(
     plan: LoadPlan,
     settings: LoadSettings,
     *,
-    progress: TextIO | None = sys.stderr,
+    progress: IO[str] | None = sys.stderr,
     actions: Sequence[tuple[float, Callable[[], None]]] = (),
+    stop: threading.Event | None = None,
 ) -> LoadResult:
     """Drive ``target`` with ``plan`` for ``settings.duration`` seconds; return what happened.
 
@@ -1208,8 +1251,9 @@ def run_load(
     clock starts. Progress goes to ``progress`` once a second (None: quiet).
     ``actions`` are ``(seconds, callable)``: each callable runs in a thread of
     this process that many seconds after the clock starts (e.g. a publish
-    under load). Raises RuntimeError when a client process or an action
-    fails, or the target never becomes ready.
+    under load). Setting ``stop`` ends the run before ``settings.duration``.
+    Raises RuntimeError when a client process or an action fails, or the
+    target never becomes ready.
     """
     if settings.mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}")
@@ -1225,7 +1269,7 @@ def run_load(
     )
     runner.start()
     try:
-        result = _run(target, plan, settings, progress, began, done)
+        result = _run(target, plan, settings, progress, began, done, stop)
     finally:
         done.set()
         runner.join()
@@ -1260,9 +1304,10 @@ def _run(
     target: str,
     plan: LoadPlan,
     settings: LoadSettings,
-    progress: TextIO | None,
+    progress: IO[str] | None,
     began: list[float],
     done: threading.Event,
+    stop: threading.Event | None,
 ) -> LoadResult:
     if settings.client_processes <= 0:
         lanes = _lanes_for(plan, 0, settings.concurrency, allow_all=settings.allow_all)
@@ -1291,22 +1336,34 @@ def _run(
                 settings.duration,
                 settings.warmup,
                 settings.window,
+                stop if stop is not None else threading.Event(),
             )
         finally:
             done.set()
         return _merge_lanes(lanes, settings, elapsed)
-    return _run_in_processes(target, plan, settings, progress, began, done)
+    return _run_in_processes(target, plan, settings, progress, began, done, stop)
 
 
 def _run_in_processes(
     target: str,
     plan: LoadPlan,
     settings: LoadSettings,
-    progress: TextIO | None,
+    progress: IO[str] | None,
     began: list[float],
     done: threading.Event,
+    stop: threading.Event | None,
 ) -> LoadResult:
     context = multiprocessing.get_context("spawn")
+    stop_requested = context.Event()
+    if stop is not None:
+
+        def forward() -> None:
+            while not done.wait(0.05):
+                if stop.is_set():
+                    stop_requested.set()
+                    return
+
+        threading.Thread(target=forward, daemon=True).start()
     processes = min(settings.client_processes, settings.concurrency)
     ready = context.Barrier(processes + 1)
     results = context.Queue()
@@ -1314,7 +1371,17 @@ def _run_in_processes(
     children = [
         context.Process(
             target=_client_process,
-            args=(target, plan, settings, first, count, counters[index], ready, results),
+            args=(
+                target,
+                plan,
+                settings,
+                first,
+                count,
+                counters[index],
+                ready,
+                results,
+                stop_requested,
+            ),
             daemon=True,
         )
         for index, (first, count) in enumerate(_split(settings.concurrency, processes))
