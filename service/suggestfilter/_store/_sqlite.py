@@ -53,6 +53,13 @@ class SqliteStore(SqlStore):
         try:
             if not self.path.exists():
                 _create_owner_only(self.path)
+            elif self.path.stat().st_mode & 0o077:
+                _LOGGER.warning(
+                    "store %s is readable by others (mode %o); term lists are sensitive: "
+                    "chmod 600 it",
+                    self.path,
+                    self.path.stat().st_mode & 0o777,
+                )
             self._conn: sqlite3.Connection | None = sqlite3.connect(
                 self.path,
                 timeout=connect_timeout,
