@@ -254,6 +254,17 @@ class _Edit:
             self.added, self.updated, self.removed, self.unchanged, self.policies_changed
         )
 
+    def result(self, version: VersionInfo) -> ChangeResult:
+        """What this edit did, once written as ``version``."""
+        return ChangeResult(
+            version=version,
+            added=self.added,
+            updated=self.updated,
+            unchanged=self.unchanged,
+            removed=self.removed,
+            policies_changed=self.policies_changed,
+        )
+
 
 class AdminOps:
     """The safety team's operations on one store, acting as ``actor``."""
@@ -340,17 +351,6 @@ class AdminOps:
             return info, edit
         raise AssertionError("unreachable")
 
-    @staticmethod
-    def _result(info: VersionInfo, edit: _Edit) -> ChangeResult:
-        return ChangeResult(
-            version=info,
-            added=edit.added,
-            updated=edit.updated,
-            unchanged=edit.unchanged,
-            removed=edit.removed,
-            policies_changed=edit.policies_changed,
-        )
-
     # --- reading ------------------------------------------------------
 
     def status(self) -> StoreStatus:
@@ -404,7 +404,8 @@ class AdminOps:
             for category_name in changes.remove_categories:
                 edit.remove_category(category_name)
 
-        return self._result(*self._edit_draft(apply, reason=reason))
+        info, edit = self._edit_draft(apply, reason=reason)
+        return edit.result(info)
 
     def add_terms(self, entries: Sequence[TermEntry], *, reason: str) -> ChangeResult:
         """Add entries to the open draft (import and ``terms add``); see ChangeSet.add."""
@@ -429,7 +430,7 @@ class AdminOps:
                 edit.set_policy(name, category)
 
         info, edit = self._edit_draft(apply, reason=reason, action="policy-import")
-        return self._result(info, edit)
+        return edit.result(info)
 
     def discard_draft(self, *, reason: str) -> VersionInfo:
         """Close the open draft without publishing it (ConflictError when none)."""
