@@ -259,6 +259,25 @@ def test_innocent_text_passes(matcher: Matcher, text: str, kind: int) -> None:
     assert _rule(matcher, text, SuggestionKind(kind)) == ""
 
 
+# Bugs once found, kept fixed: (text, kind, rule that must block or "").
+REGRESSION = [
+    ("#freeBADWORDvideos", Q, "r-badword"),  # acronym run followed by lowercase
+    ("b.4.d.w.0.r.d", Q, "r-badword"),  # leetspeak in a spelled-out word
+    ("#freeb4dw0rdvideos", Q, "r-badword"),  # digit boundaries judged after leetspeak
+    ("#FreeBad_WordVideos", Q, "r-badword"),  # a token glued to a hashtag belongs to it
+    ("#freebad_wordvideos", Q, "r-badword"),  # a term crossing the glue still segments
+    ("#assen", Q, ""),  # 'en' is too weak a word to make 'ass' one
+    ("#badwordxq", Q, ""),  # the price: junk glued to a term hides it in a caseless hashtag
+    ("#BadwordXq", Q, "r-badword"),  # but not when the case shows the words
+    ("#zorblaxbadword", Q, "r-zorblax"),  # a neighbouring term is a solid word
+]
+
+
+@pytest.mark.parametrize(("text", "kind", "rule"), REGRESSION)
+def test_regression(matcher: Matcher, text: str, kind: int, rule: str) -> None:
+    assert _rule(matcher, text, SuggestionKind(kind)) == rule
+
+
 # -- semantics tables ---------------------------------------------------------------------
 
 WORD_AND_SUBSTRING = [
@@ -431,6 +450,7 @@ def test_cached_fast_verdicts_equal_full_analysis(matcher: Matcher) -> None:
     texts = [text for cases in EVASIONS.values() for text, _ in cases]
     texts += [text for text, _ in INNOCENT + WORD_AND_SUBSTRING + REPEATED_LETTERS]
     texts += [text for _, text in COMBINATIONS]
+    texts += [text for text, _, _ in REGRESSION]
     texts += ["the big bad thing", "an ass", "so bad word", "kiss my a s s", "sex", "s e x"]
     for text in texts:
         for _ in range(2):  # second call is served from the cache
