@@ -8,6 +8,7 @@ Matcher compiled from synthetic entries (tests/_public_helpers.py).
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 import threading
@@ -706,3 +707,50 @@ def test_importing_the_package_does_not_import_prometheus_client() -> None:
 def test_policy_fixture_has_the_intervene_category() -> None:
     assert POLICY.categories["intervene"].query is INTERVENE
     assert set(POLICY.categories["intervene"].interventions) == {"en", "fr"}
+
+
+MULTIPROCESS_SCRIPT = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from _public_helpers import loaded_list, running_server
+from suggestfilter.v1 import filter_pb2
+
+request = filter_pb2.FilterRequest(
+    query="privacy-probe-mp", suggestions=[filter_pb2.Suggestion(text="badword probe")]
+)
+with running_server(loaded=loaded_list(6)) as running:
+    for _ in range(3):
+        running.stub.Filter(request, timeout=10)
+"""
+
+
+def test_metrics_in_multiprocess_mode(tmp_path: Path) -> None:
+    """Two processes write to PROMETHEUS_MULTIPROC_DIR; the collector sums them."""
+    from prometheus_client import CollectorRegistry
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    for _ in range(2):
+        result = subprocess.run(
+            [sys.executable, "-c", MULTIPROCESS_SCRIPT, str(ROOT / "tests")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=str(tmp_path))
+    requests = registry.get_sample_value(
+        "suggestfilter_requests_total", {"method": "Filter", "code": "OK"}
+    )
+    blocked = registry.get_sample_value(
+        "suggestfilter_verdicts_total",
+        {"subject": "suggestion", "category": "profanity", "action": "BLOCK"},
+    )
+    assert (requests, blocked) == (6.0, 6.0)
+    assert (
+        registry.get_sample_value("suggestfilter_request_seconds_count", {"method": "Filter"}) == 6
+    )
+    text = generate_latest(registry).decode()
+    assert "privacy-probe" not in text and "badword" not in text
