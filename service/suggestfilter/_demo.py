@@ -63,11 +63,21 @@ def seed_demo_store(location: str) -> int:
 
 
 def example_commands(target: str) -> list[str]:
-    """Ready-to-paste ``suggestfilter query`` lines against the demo list at ``target``."""
+    """Ready-to-paste ``suggestfilter query`` lines against the demo list at ``target``.
+
+    They show a blocked disguised suggestion beside an allowed one, an
+    intervention in French, and hashtags (a CamelCase evasion blocked, an
+    innocent tag allowed).
+    """
     base = ["suggestfilter", "query", "--target", target]
     examples = [
-        [*base, "free", "--suggestion", "free b4dw0rd videos", "--suggestion", "free games"],
-        [*base, "zorblax", "--locale", "fr-FR"],
-        [*base, "#FreeBadwordVideos"],
+        [*base, "free", "free b4dw0rd videos", "free games"],
+        [*base, "--locale", "fr-FR", "zorblax"],
+        [*base, "", "#FreeBadwordVideos", "#classof2026"],
     ]
     return [shlex.join(example) for example in examples]
+
+
+def example_admin_command(admin_target: str) -> str:
+    """A ready-to-paste admin CLI line (token from ``$SUGGESTFILTER_TOKEN``)."""
+    return shlex.join(["suggestfilter", "terms", "versions", "--target", admin_target])

@@ -18,6 +18,9 @@ The process model, in the style of nginx reloads and of grpc's
   turns NOT_SERVING, ``server.stop(grace)`` sends GOAWAY, in-flight calls
   finish, and it exits. A worker serves exactly one version its whole life,
   so a response never mixes versions, and every response names its version.
+- The list served before the current one stays compiled in the supervisor:
+  a rollback to it skips the load and the compile (one more automaton in
+  the supervisor's memory).
 - A version that does not verify (ChecksumError) or does not compile is
   refused: it is logged by number (never its terms), counted in
   ``suggestfilter_reload_failures_total``, and the current generation keeps
@@ -171,6 +174,7 @@ class Supervisor:
         self._store: Store | None = None
         self._store_reachable = True
         self._loaded: LoadedList | None = None
+        self._previous: LoadedList | None = None
         self._seen_version: int | None = None
         self._generation = 0
         self._workers: list[_Child] = []
@@ -190,6 +194,11 @@ class Supervisor:
     def serving_version(self) -> int | None:
         """The version the current generation serves (None: none yet)."""
         return self._loaded.version if self._loaded is not None else None
+
+    @property
+    def admin_serving(self) -> bool:
+        """Whether the admin API child runs."""
+        return self._admin is not None
 
     def request_stop(self) -> None:
         """Ask the main loop to drain every child and return (as SIGTERM does)."""
@@ -495,6 +504,8 @@ class Supervisor:
             self._generation = previous_generation
             return False
         old, self._workers = self._workers, new
+        if self._loaded is not None and loaded is not None:
+            self._previous = self._loaded if self._loaded.version != loaded.version else None
         self._loaded = loaded
         self._missing_workers = 0
         for child in old:
@@ -576,6 +587,23 @@ class Supervisor:
 
         _metrics.RELOAD_FAILURES.inc()
 
+    def _reusable_previous(self, number: int) -> LoadedList | None:
+        """The list served before the current one, when ``number`` is that same version.
+
+        A version's content never changes, so a list compiled from it (after
+        its checksum verified) serves it again as long as the stored checksum
+        is still the one it was compiled from: a rollback to the previous
+        version skips the load and the compile.
+        """
+        previous = self._previous
+        if previous is None or previous.version != number or self._store is None:
+            return None
+        try:
+            checksum = self._store.version_info(number).checksum
+        except Exception:
+            return None
+        return previous if checksum == previous.checksum else None
+
     def _load(self, number: int) -> LoadedList | None:
         """Load, verify and compile the published version; None when it is refused."""
         from suggestfilter import _metrics
@@ -585,6 +613,11 @@ class Supervisor:
         started = time.perf_counter()
         self._seen_version = number
         assert self._store is not None
+        previous = self._reusable_previous(number)
+        if previous is not None:
+            _LOGGER.info("list version %d: the previous compiled list is served again", number)
+            _metrics.RELOAD_SECONDS.observe(time.perf_counter() - started)
+            return previous
         try:
             snapshot = self._store.load_published()
         except ChecksumError:
@@ -643,14 +676,14 @@ class Supervisor:
         if timeout <= 0:
             return False
         if self._store is not None and is_postgres_location(self.settings.store_location):
-            started = time.monotonic()
+            # PostgresStore.wait_for_change returns True when a NOTIFY arrived.
+            wait: Callable[[float], object] = self._store.wait_for_change
             try:
-                self._store.wait_for_change(timeout)
+                return wait(timeout) is True
             except Exception as error:
                 self._close_store()
                 self._set_store_reachable(False, error)
                 return False
-            return time.monotonic() - started < timeout * 0.9
         readable, _, _ = select.select([self._wakeup_r], [], [], timeout)
         if readable:
             self._drain_wakeup()

@@ -199,7 +199,12 @@ def _serve(args: argparse.Namespace, location: str, metrics_dir: str) -> int:
     )
 
     def announce(supervisor: Supervisor) -> None:
-        _print_banner(supervisor.settings, demo=args.demo, demo_token=demo_token)
+        _print_banner(
+            supervisor.settings,
+            demo=args.demo,
+            demo_token=demo_token,
+            admin_serving=supervisor.admin_serving,
+        )
 
     return Supervisor(settings, on_ready=announce).run()
 
@@ -226,7 +231,9 @@ def _client_host(host: str) -> str:
     return f"[{bare}]" if ":" in bare else bare
 
 
-def _print_banner(settings: object, *, demo: bool, demo_token: str | None) -> None:
+def _print_banner(
+    settings: object, *, demo: bool, demo_token: str | None, admin_serving: bool
+) -> None:
     from suggestfilter._supervisor import ServeSettings
 
     assert isinstance(settings, ServeSettings)
@@ -235,7 +242,7 @@ def _print_banner(settings: object, *, demo: bool, demo_token: str | None) -> No
         f"suggestfilter: public API   grpc://{host}:{settings.port}"
         f"  ({settings.workers} workers; health, reflection)"
     ]
-    if settings.admin_port is not None:
+    if admin_serving:
         lines.append(f"suggestfilter: admin API    grpc://{host}:{settings.admin_port}")
     if settings.metrics_port is not None:
         lines.append(f"suggestfilter: metrics      http://{host}:{settings.metrics_port}/metrics")
@@ -246,14 +253,18 @@ def _print_banner(settings: object, *, demo: bool, demo_token: str | None) -> No
 
         lines.append("suggestfilter: demo list served; try in another terminal:")
         lines.extend("  " + command for command in example_commands(target))
-        if demo_token is not None and settings.admin_port is not None:
+        if demo_token is not None and admin_serving:
+            from suggestfilter._demo import example_admin_command
+
+            admin_target = f"{host}:{settings.admin_port}"
+            lines.append("suggestfilter: the admin API takes this demo editor token:")
             lines.append(
-                f"suggestfilter: demo admin token (editor): SUGGESTFILTER_TOKEN={demo_token}"
+                f"  SUGGESTFILTER_TOKEN={demo_token} {example_admin_command(admin_target)}"
             )
     else:
         lines.append(
             "suggestfilter: try: "
-            f"suggestfilter query --target {target} 'typed text' --suggestion 'a candidate'"
+            f"suggestfilter query --target {target} 'typed text' 'a suggestion' '#a_hashtag'"
         )
     print("\n".join(lines), file=sys.stderr, flush=True)
 
