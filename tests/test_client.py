@@ -284,3 +284,36 @@ def test_suggestion_inputs(matcher: Matcher) -> None:
     result = client.filter("", ["plain", ("FreeBadwordVideos", H), Suggestion("tag", Q)])
     assert [v.action for v in result.verdicts] == [Action.ALLOW, Action.BLOCK, Action.ALLOW]
     assert result.allowed == (Suggestion("plain"), Suggestion("tag", Q))
+
+
+def test_on_failure_hook_counts_and_never_breaks_a_call(server: RunningServer) -> None:
+    seen: list[str] = []
+
+    def hook(reason: str) -> None:
+        seen.append(reason)
+        raise RuntimeError("a broken hook")
+
+    with FilterClient(server.target, deadline=DEADLINE, on_failure=hook) as client:
+        assert_fail_closed(client.filter("a", [], locale="fr_FR"), "INVALID_ARGUMENT")
+        assert client.filter("a", ["weather"]).ok
+    assert seen == ["INVALID_ARGUMENT"]
+
+
+def test_connect_reports_whether_targets_are_reachable(server: RunningServer) -> None:
+    from conftest import free_tcp_port
+
+    with FilterClient(server.target) as client:
+        assert client.connect(timeout=DEADLINE)
+    with FilterClient(f"127.0.0.1:{free_tcp_port()}") as client:
+        assert not client.connect(timeout=0.2)
+
+
+def test_in_process_double_takes_reports(matcher: Matcher) -> None:
+    client = InProcessFilterClient(matcher)
+    assert client.report("#Tag", H, "en", "harmful", "user-1") == "in-process-1"
+    assert client.reports == [("#Tag", H, "en", "harmful", "user-1")]
+    with pytest.raises(InvalidInputError):
+        client.report("")
+    client.fail_with = "RESOURCE_EXHAUSTED"
+    with pytest.raises(RateLimitedError):
+        client.report("#Tag")

@@ -30,9 +30,10 @@ calling process, with an injectable failure.
 from __future__ import annotations
 
 import itertools
+import logging
 import queue
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -56,7 +57,7 @@ from suggestfilter._model import (
     SuggestionKind,
     Verdict,
 )
-from suggestfilter._validation import Limits, validate_keystroke
+from suggestfilter._validation import Limits, validate_keystroke, validate_report
 from suggestfilter.v1 import filter_pb2, filter_pb2_grpc
 
 if TYPE_CHECKING:
@@ -70,6 +71,8 @@ __all__ = [
     "InProcessFilterClient",
     "Suggestion",
 ]
+
+_LOGGER = logging.getLogger(__name__)
 
 DEFAULT_DEADLINE_S = 0.025
 """The default deadline of one filter call: 25 ms."""
@@ -188,17 +191,23 @@ def _result(response: filter_pb2.FilterResponse, request_size: int) -> FilterRes
 
 
 class _FailureCounter:
-    """Failures per reason, thread-safe."""
+    """Failures per reason, thread-safe; calls ``on_failure(reason)`` for each."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_failure: Callable[[str], None] | None = None) -> None:
         self._lock = threading.Lock()
         self._counts: dict[str, int] = {}
+        self._on_failure = on_failure
         self.total = 0
 
     def add(self, reason: str) -> None:
         with self._lock:
             self.total += 1
             self._counts[reason] = self._counts.get(reason, 0) + 1
+        if self._on_failure is not None:
+            try:
+                self._on_failure(reason)
+            except Exception:
+                _LOGGER.exception("on_failure hook failed")
 
     def snapshot(self) -> dict[str, int]:
         with self._lock:
@@ -253,7 +262,9 @@ class FilterClient:
 
     ``targets``: ``host:port`` or a list of them, one channel each.
     ``deadline``: seconds per call (default 25 ms). ``credentials``: channel
-    credentials for TLS; plaintext when None. Thread-safe; close it when done
+    credentials for TLS; plaintext when None. ``on_failure(reason)`` is called
+    for every failed call, e.g. to count it in the frontend's own metrics
+    (this module imports no metrics library). Thread-safe; close it when done
     (or use it as a context manager).
     """
 
@@ -264,6 +275,7 @@ class FilterClient:
         deadline: float = DEFAULT_DEADLINE_S,
         credentials: grpc.ChannelCredentials | None = None,
         options: Sequence[tuple[str, Any]] = (),
+        on_failure: Callable[[str], None] | None = None,
     ) -> None:
         target_list = [targets] if isinstance(targets, str) else list(targets)
         if not target_list:
@@ -282,7 +294,7 @@ class FilterClient:
             for c in self._channels
         ]
         self._turn = itertools.count()
-        self._failures = _FailureCounter()
+        self._failures = _FailureCounter(on_failure)
 
     @property
     def failures(self) -> int:
@@ -296,6 +308,19 @@ class FilterClient:
 
     def _stub(self) -> filter_pb2_grpc.SuggestionFilterServiceStub:
         return self._stubs[next(self._turn) % len(self._stubs)]
+
+    def connect(self, timeout: float = 5.0) -> bool:
+        """Connect every channel now (a first call must not spend its deadline connecting).
+
+        Returns True when every target is connected within ``timeout`` seconds.
+        """
+        connected = True
+        for channel in self._channels:
+            try:
+                grpc.channel_ready_future(channel).result(timeout=timeout)
+            except grpc.FutureTimeoutError:
+                connected = False
+        return connected
 
     def _failed(self, reason: str) -> FilterResult:
         self._failures.add(reason)
@@ -477,6 +502,8 @@ class InProcessFilterClient:
         self.list_version = list_version
         self.limits = limits or Limits()
         self.fail_with: str | None = None
+        self.reports: list[tuple[str, SuggestionKind, str, str, str]] = []
+        """Reports received, as ``(text, kind, locale, reason, reporter)``."""
         self._failures = _FailureCounter()
 
     @property
@@ -513,6 +540,24 @@ class InProcessFilterClient:
             return self._failed("INVALID_ARGUMENT")
         decision = self.matcher.decide(query, pairs, locale)
         return FilterResult.from_decision(candidates, decision, self.list_version)
+
+    def report(
+        self,
+        text: str,
+        kind: SuggestionKind = SuggestionKind.UNSPECIFIED,
+        locale: str = "",
+        reason: str = "",
+        reporter: str = "",
+        *,
+        deadline: float = 1.0,
+    ) -> str:
+        """Record a report in :attr:`reports` after the server's validation; return its id."""
+        if self.fail_with is not None:
+            error_class = _ERRORS_BY_CODE.get(grpc.StatusCode[self.fail_with], SuggestFilterError)
+            raise error_class(self.fail_with)
+        checked = validate_report(text, kind, locale, reason, reporter, self.limits)
+        self.reports.append((text, checked, locale, reason, reporter))
+        return f"in-process-{len(self.reports)}"
 
     def session(self, *, deadline: float | None = None) -> InProcessFilterClient:
         """The same client (sessions need no stream in process)."""
