@@ -500,3 +500,19 @@ def test_package_all_is_honest() -> None:
     }
     assert public <= set(suggestfilter.__all__) | {"v1", "cli"}
     assert {"Matcher", "Explanation", "ExplainedMatch", "fold"} <= set(suggestfilter.__all__)
+
+
+def test_entries_sharing_a_key_all_apply() -> None:
+    entries = [
+        TermEntry("zut", "profanity", locale="fr", rule_id="r-fr"),
+        TermEntry("ZUT", "mild", locale="de", rule_id="r-de"),
+        TermEntry("z.u.t", "coded", locale="de", rule_id="r-de-allow", kind=EntryKind.ALLOW),
+        TermEntry("zuut", "coded", rule_id="r-long"),
+    ]
+    matcher = Matcher.compile(entries, POLICY)
+    assert matcher.suggestion_verdict("zut", Q, "fr-FR").rule_id == "r-fr"
+    assert matcher.suggestion_verdict("zut", Q, "de").action is Action.ALLOW  # allow covers
+    assert matcher.suggestion_verdict("zut", Q, "en").action is Action.ALLOW
+    assert matcher.suggestion_verdict("zuuut", Q, "en").rule_id == "r-long"
+    explained = {(m.rule_id, m.suppressed) for m in matcher.explain("zut", Q, "de").matches}
+    assert explained == {("r-de", True), ("r-de-allow", False)}

@@ -78,6 +78,7 @@ _ACTION_STRENGTH = {Action.ALLOW: 0, Action.BLOCK: 1, Action.INTERVENE: 2}
 
 
 class _Rule(NamedTuple):
+    length: int  # of the squeezed joined term: its key in the joined automaton
     runs: tuple[int, ...] | None  # run length of each squeezed term character; None = all 1
     boundaries: frozenset[int]  # squeezed positions of the term's own word boundaries
     mode: MatchMode
@@ -177,6 +178,7 @@ def _compile_entry(entry: TermEntry) -> tuple[_Rule, str, list[str]]:
                 for position in itertools.accumulate(len(token) for token in tokens[:-1])
             )
     rule = _Rule(
+        length=len(joined),
         runs=runs,
         boundaries=boundaries,
         mode=entry.match,
@@ -262,25 +264,29 @@ class Matcher:
         every ``PROGRESS_EVERY`` entries.
         """
         plain = ahocorasick.Automaton(ahocorasick.STORE_INTS)
-        joined_rules: dict[str, list[_Rule]] = {}
+        # Joined key -> its rule, or a tuple of rules when several share the key.
+        joined_automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY)
+        alphabet: set[str] = set()
         categories = policy.categories
         count = 0
         for entry in entries:
             if entry.category not in categories:
                 raise PolicyError(f"unknown category {entry.category!r} (rule {entry.rule_id})")
             rule, joined, keys = _compile_entry(entry)
-            rules = joined_rules.get(joined)
-            if rules is None:
-                joined_rules[joined] = [rule]
+            existing = joined_automaton.get(joined, None)
+            if existing is None:
+                joined_automaton.add_word(joined, rule)
+                alphabet.update(joined)
+            elif type(existing) is _Rule:
+                joined_automaton.add_word(joined, (existing, rule))
             else:
-                rules.append(rule)
+                joined_automaton.add_word(joined, (*existing, rule))
             for key in keys:
                 plain.add_word(key, _TERM_KEY)
             count += 1
             if progress is not None and count % PROGRESS_EVERY == 0:
                 progress(count)
         # Flag keys: a repeated character, and two single letters apart.
-        alphabet = {char for key in joined_rules for char in key}
         for char in alphabet | {" "}:
             plain.add_word(char + char, _DOUBLE_KEY)
         check_single_pairs = len(alphabet) > MAX_PAIR_ALPHABET
@@ -290,9 +296,6 @@ class Matcher:
                     key = f" {first} {second} "
                     if not plain.exists(key):
                         plain.add_word(key, _PAIR_KEY)
-        joined_automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY)
-        for key, rules in joined_rules.items():
-            joined_automaton.add_word(key, (len(key), tuple(rules)))
         if count:
             plain.make_automaton()
             joined_automaton.make_automaton()
@@ -533,10 +536,10 @@ class Matcher:
         if not joined:
             return _Analysis(folded, origins, joined_to_folded, [])
         squeezed, run_starts, run_ends = _squeeze_with_runs(joined)
-        hits = [
-            (end + 1 - length, end + 1, rules)
-            for end, (length, rules) in self._joined.iter(squeezed)
-        ]
+        hits = []
+        for end, found in self._joined.iter(squeezed):
+            rules: tuple[_Rule, ...] = (found,) if type(found) is _Rule else found
+            hits.append((end + 1 - rules[0].length, end + 1, rules))
         if not hits:
             return _Analysis(folded, origins, joined_to_folded, [])
         run_of = _run_index(run_starts, run_ends)
