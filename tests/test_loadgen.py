@@ -562,3 +562,17 @@ def test_a_failing_action_fails_the_run(scripted: tuple[_ScriptedServicer, str])
     settings = lg.LoadSettings(concurrency=1, duration=0.3, client_processes=0, allow_all=True)
     with pytest.raises(RuntimeError, match="an action under load failed: OSError: publish failed"):
         lg.run_load(target, _plan(), settings, progress=None, actions=[(0.1, fail)])
+
+
+@pytest.mark.parametrize("api", lg.CLIENT_APIS)
+def test_retry_policy_hides_failures_a_retry_recovers(
+    scripted: tuple[_ScriptedServicer, str], api: str
+) -> None:
+    servicer, target = scripted
+    servicer.fail_every = 3  # never twice in a row: the second attempt succeeds
+    settings = lg.LoadSettings(
+        concurrency=1, duration=0.5, api=api, client_processes=0, allow_all=True, retry=True
+    )
+    result = lg.run_load(target, _plan(), settings, progress=None)
+    assert result.requests > 0 and result.errors == {}
+    assert servicer.calls > result.requests

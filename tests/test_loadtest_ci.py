@@ -9,6 +9,13 @@ right for the version it names: before the publish the canary is allowed,
 after it blocked. The test fails on any error, any wrong verdict, or a
 connection that saw the list version go back or switch more than once. It
 asserts no timing; the report is printed.
+
+The load generator runs with ``--retry``: the gRPC retry policy a frontend
+should use (Filter and FilterSession retried on UNAVAILABLE or CANCELLED, up
+to 3 attempts). Without it, a few calls per publish fail with CANCELLED: when
+an old worker generation calls ``server.stop(grace)``, grpc-core cancels the
+calls that reached the worker but were not yet handed to a handler thread.
+Errors that survive the retry policy still fail the test.
 """
 
 from __future__ import annotations
@@ -83,6 +90,7 @@ class _LoadProcess:
                 "0.1",
                 "--canary",
                 f"{CANARY}:{CANARY_CATEGORY}:{canary_version}",
+                "--retry",
                 "--json",
                 str(json_path),
             ],

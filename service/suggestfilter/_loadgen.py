@@ -33,6 +33,7 @@ import asyncio
 import collections
 import contextlib
 import dataclasses
+import json
 import logging
 import multiprocessing
 import multiprocessing.synchronize
@@ -886,10 +887,39 @@ class _Lane:
 CALL_TIMEOUT: Final = 10.0
 
 
-def _channel_options() -> list[tuple[str, Any]]:
+RETRY_SERVICE_CONFIG: Final = json.dumps(
+    {
+        "methodConfig": [
+            {
+                "name": [
+                    {"service": "suggestfilter.v1.SuggestionFilterService", "method": "Filter"},
+                    {
+                        "service": "suggestfilter.v1.SuggestionFilterService",
+                        "method": "FilterSession",
+                    },
+                ],
+                "retryPolicy": {
+                    "maxAttempts": 3,
+                    "initialBackoff": "0.01s",
+                    "maxBackoff": "0.1s",
+                    "backoffMultiplier": 2,
+                    "retryableStatusCodes": ["UNAVAILABLE", "CANCELLED"],
+                },
+            }
+        ]
+    }
+)
+"""The gRPC retry policy of ``--retry``: Filter and FilterSession (read-only) are
+retried up to 3 attempts on UNAVAILABLE or CANCELLED, the codes a call gets when
+it races a worker's shutdown (grpc-core cancels calls not yet handed to the
+application when ``server.stop`` begins). Report is never retried."""
+
+
+def _channel_options(*, retry: bool = False) -> list[tuple[str, Any]]:
     # A local subchannel pool gives every channel its own TCP connection, so
     # SO_REUSEPORT spreads the lanes over the server's worker processes.
     return [
+        *([("grpc.service_config", RETRY_SERVICE_CONFIG)] if retry else []),
         ("grpc.use_local_subchannel_pool", 1),
         ("grpc.max_receive_message_length", 16 * 1024 * 1024),
     ]
@@ -973,15 +1003,13 @@ def _begin(lanes: Sequence[_Lane], warmup: float, window: tuple[float, float] | 
 def _run_sync_lanes(
     target: str,
     lanes: Sequence[_Lane],
-    mode: str,
+    settings: LoadSettings,
     start: Callable[[], None],
-    duration: float,
-    warmup: float,
-    window: tuple[float, float] | None,
     stop_requested: _StopSignal,
 ) -> float:
-    driver = _guarded(_sync_unary_lane if mode == "unary" else _sync_stream_lane)
-    channels = [grpc.insecure_channel(target, options=_channel_options()) for _ in lanes]
+    driver = _guarded(_sync_unary_lane if settings.mode == "unary" else _sync_stream_lane)
+    options = _channel_options(retry=settings.retry)
+    channels = [grpc.insecure_channel(target, options=options) for _ in lanes]
     try:
         for channel in channels:
             grpc.channel_ready_future(channel).result(timeout=CALL_TIMEOUT)
@@ -991,12 +1019,12 @@ def _run_sync_lanes(
             for lane, channel in zip(lanes, channels, strict=True)
         ]
         start()
-        began = _begin(lanes, warmup, window)
+        began = _begin(lanes, settings.warmup, settings.window)
         for thread in threads:
             thread.start()
-        stop_requested.wait(warmup + duration)
+        stop_requested.wait(settings.warmup + settings.duration)
         stop.set()
-        elapsed = time.perf_counter() - began - warmup
+        elapsed = time.perf_counter() - began - settings.warmup
         for thread in threads:
             thread.join(CALL_TIMEOUT * 3)
         return elapsed
@@ -1055,14 +1083,12 @@ async def _aio_stream_lane(lane: _Lane, channel: Any, stop: asyncio.Event) -> No
 def _run_aio_lanes(
     target: str,
     lanes: Sequence[_Lane],
-    mode: str,
+    settings: LoadSettings,
     start: Callable[[], None],
-    duration: float,
-    warmup: float,
-    window: tuple[float, float] | None,
     stop_requested: _StopSignal,
 ) -> float:
-    lane_driver = _aio_unary_lane if mode == "unary" else _aio_stream_lane
+    lane_driver = _aio_unary_lane if settings.mode == "unary" else _aio_stream_lane
+    options = _channel_options(retry=settings.retry)
 
     async def driver(lane: _Lane, channel: Any, stop: asyncio.Event) -> None:
         try:
@@ -1072,22 +1098,22 @@ def _run_aio_lanes(
             lane.failed(error)
 
     async def main() -> float:
-        channels = [grpc.aio.insecure_channel(target, options=_channel_options()) for _ in lanes]
+        channels = [grpc.aio.insecure_channel(target, options=options) for _ in lanes]
         try:
             for channel in channels:
                 await asyncio.wait_for(channel.channel_ready(), CALL_TIMEOUT)
             stop = asyncio.Event()
             start()
-            began = _begin(lanes, warmup, window)
+            began = _begin(lanes, settings.warmup, settings.window)
             tasks = [
                 asyncio.create_task(driver(lane, channel, stop))
                 for lane, channel in zip(lanes, channels, strict=True)
             ]
-            ends = time.perf_counter() + warmup + duration
+            ends = time.perf_counter() + settings.warmup + settings.duration
             while not stop_requested.is_set() and time.perf_counter() < ends:
                 await asyncio.sleep(min(0.05, max(0.0, ends - time.perf_counter())))
             stop.set()
-            elapsed = time.perf_counter() - began - warmup
+            elapsed = time.perf_counter() - began - settings.warmup
             await asyncio.wait(tasks, timeout=CALL_TIMEOUT * 3)
             return elapsed
         finally:
@@ -1117,7 +1143,8 @@ class LoadSettings:
     ``allow_all`` checks responses as the echo floor answers them.
     ``warmup`` seconds of load run first, checked but neither timed nor
     counted in the throughput. ``window`` (start, end), in seconds after the
-    clock starts, selects calls for the result's window histogram.
+    clock starts, selects calls for the result's window histogram. ``retry``
+    gives every channel :data:`RETRY_SERVICE_CONFIG` (off: every failure counts).
     """
 
     mode: str = "unary"
@@ -1129,6 +1156,7 @@ class LoadSettings:
     label: str = "service"
     warmup: float = 0.0
     window: tuple[float, float] | None = None
+    retry: bool = False
 
 
 def _lanes_for(plan: LoadPlan, first: int, count: int, *, allow_all: bool) -> list[_Lane]:
@@ -1210,16 +1238,7 @@ def _client_process(
         def start() -> None:
             ready.wait(60)
 
-        elapsed = _DRIVERS[settings.api](
-            target,
-            lanes,
-            settings.mode,
-            start,
-            settings.duration,
-            settings.warmup,
-            settings.window,
-            stop_requested,
-        )
+        elapsed = _DRIVERS[settings.api](target, lanes, settings, start, stop_requested)
         done.set()
         merged = _merge_lanes(lanes, settings, elapsed)
         results.put(("ok", merged.to_transport()))
@@ -1331,11 +1350,8 @@ def _run(
             elapsed = _DRIVERS[settings.api](
                 target,
                 lanes,
-                settings.mode,
+                settings,
                 lambda: began.append(time.perf_counter()),
-                settings.duration,
-                settings.warmup,
-                settings.window,
                 stop if stop is not None else threading.Event(),
             )
         finally:

@@ -136,6 +136,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=8,
         help="gRPC threads per echo worker; give the service's --threads (8)",
     )
+    parser.add_argument(
+        "--retry",
+        action="store_true",
+        help="retry Filter/FilterSession up to 3 attempts on UNAVAILABLE or CANCELLED, as a "
+        "frontend's gRPC retry policy would (default: every failure counts as an error)",
+    )
     parser.add_argument("--json", metavar="PATH", help="also write the report as JSON (- : stdout)")
     parser.add_argument(
         "--quiet", action="store_true", help="no progress lines on stderr while running"
@@ -230,6 +236,7 @@ def run_loadtest(args: argparse.Namespace) -> int:
         "concurrency": args.concurrency,
         "duration": args.duration,
         "warmup": args.warmup,
+        "retry": args.retry,
         "client_processes": args.client_processes,
         "api": {mode: _api(args, mode) for mode in modes},
         "locale": args.locale,
@@ -259,6 +266,7 @@ def run_loadtest(args: argparse.Namespace) -> int:
             api=_api(args, mode),
             client_processes=args.client_processes,
             warmup=args.warmup,
+            retry=args.retry,
         )
         if args.target:
             results.append(_loadgen.run_load(args.target, plan, settings, progress=progress))
