@@ -317,3 +317,63 @@ def test_in_process_double_takes_reports(matcher: Matcher) -> None:
     client.fail_with = "RESOURCE_EXHAUSTED"
     with pytest.raises(RateLimitedError):
         client.report("#Tag")
+
+
+def _self_signed_localhost() -> tuple[bytes, bytes]:
+    """A self-signed certificate for localhost and 127.0.0.1, and its key, as PEM."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return cert.public_bytes(serialization.Encoding.PEM), key_pem
+
+
+def test_tls_public_port() -> None:
+    pytest.importorskip("cryptography")
+    import grpc
+    from suggestfilter._grpc_server import create_public_server
+    from suggestfilter._serving_state import ServingState
+
+    cert, key = _self_signed_localhost()
+    state = ServingState()
+    state.swap(loaded_list(1))
+    server, port = create_public_server(
+        "127.0.0.1:0", state, credentials=grpc.ssl_server_credentials([(key, cert)])
+    )
+    server.start()
+    try:
+        trusted = grpc.ssl_channel_credentials(root_certificates=cert)
+        with FilterClient(f"localhost:{port}", deadline=DEADLINE, credentials=trusted) as client:
+            assert client.filter("a", ["weather"]).allowed == (Suggestion("weather"),)
+        with FilterClient(f"localhost:{port}", deadline=DEADLINE) as plaintext:
+            assert_fail_closed(plaintext.filter("a", ["weather"]), "UNAVAILABLE")
+    finally:
+        server.stop(None)
