@@ -323,7 +323,7 @@ class Matcher:
 
     def suggestion_verdict(self, text: str, kind: SuggestionKind, locale: str) -> Verdict:
         """The verdict on one suggestion (ALLOW or BLOCK), with deciding category and rule."""
-        return self._verdict(text, kind, language_of(locale), False)
+        return self._verdict(text, kind, _LANGUAGE_OF.get(locale) or language_of(locale), False)
 
     def query_verdict(self, text: str, locale: str) -> Verdict:
         """The verdict on a typed query (ALLOW, BLOCK or INTERVENE)."""
@@ -454,13 +454,17 @@ class Matcher:
             doubles.append(end)
         if not doubles:
             return False
-        pieces = []
-        previous = 0
-        for end in doubles:
-            pieces.append(padded[previous:end])
-            previous = end + 1
-        pieces.append(padded[previous:])
-        for _ in self._plain.iter("".join(pieces)):
+        if len(doubles) == 1:
+            squeezed = padded[: doubles[0]] + padded[doubles[0] + 1 :]
+        else:
+            pieces = []
+            previous = 0
+            for end in doubles:
+                pieces.append(padded[previous:end])
+                previous = end + 1
+            pieces.append(padded[previous:])
+            squeezed = "".join(pieces)
+        for _ in self._plain.iter(squeezed):
             return True
         return False
 
