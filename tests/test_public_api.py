@@ -310,6 +310,41 @@ def test_invalid_requests_name_the_field_and_the_worker_goes_on(
     assert server.stub.Filter(request("a", ["b"]), timeout=5).list_version == 1
 
 
+MALFORMED_BYTES = [
+    ("invalid UTF-8 in query", b"\x0a\x03\xff\xfeA"),
+    ("truncated field", b"\x12\x05privacy-probe-malformed"),
+    ("bad tag", b"\xff\xff\xff"),
+]
+
+
+@pytest.mark.parametrize("method", ["Filter", "Report"])
+@pytest.mark.parametrize(
+    "raw", [c[1] for c in MALFORMED_BYTES], ids=[c[0] for c in MALFORMED_BYTES]
+)
+def test_malformed_bytes_are_invalid_argument_not_logged(
+    server: RunningServer, method: str, raw: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    call = server.channel.unary_unary(f"/{SERVICE_NAME}/{method}")
+    with pytest.raises(grpc.RpcError) as raised:
+        call(raw, timeout=5)
+    assert raised.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert field_violation(raised.value) == "request"
+    assert "privacy-probe" not in caplog.text and "ERROR" not in caplog.text
+    assert server.stub.Filter(request("a", ["b"]), timeout=5).list_version == 1
+
+
+def test_malformed_bytes_end_a_session(server: RunningServer) -> None:
+    call = server.channel.stream_stream(f"/{SERVICE_NAME}/FilterSession")
+    good = request("a", ["b"]).SerializeToString()
+    received = []
+    with pytest.raises(grpc.RpcError) as raised:
+        for response in call(iter([good, b"\xff\xff\xff", good]), timeout=5):
+            received.append(response)
+    assert len(received) == 1
+    assert raised.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+
+
 VALID_EDGE_CASES = [
     ("50 suggestions", request("a", ["s"] * 50)),
     ("512-character texts", request("q" * 512, ["x" * 512])),

@@ -26,10 +26,13 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from suggestfilter._errors import SuggestFilterError
-from suggestfilter._public_servicer import ReportSink, SuggestionFilterServicer
+from suggestfilter._public_servicer import (
+    ReportSink,
+    SuggestionFilterServicer,
+    add_servicer_to_server,
+)
 from suggestfilter._serving_state import SERVICE_NAME, ServingState
 from suggestfilter._validation import Limits
-from suggestfilter.v1 import filter_pb2_grpc
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -68,9 +71,7 @@ def create_public_server(
         options=server_options(limits, reuse_port=reuse_port),
     )
     servicer = SuggestionFilterServicer(state, limits=limits, report_sink=report_sink)
-    filter_pb2_grpc.add_SuggestionFilterServiceServicer_to_server(  # type: ignore[no-untyped-call]
-        servicer, server
-    )
+    add_servicer_to_server(servicer, server)
     health_pb2_grpc.add_HealthServicer_to_server(state.health, server)
     reflection.enable_server_reflection(
         (

@@ -21,14 +21,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import grpc
+from google.protobuf.message import DecodeError
 
 from suggestfilter import _metrics
-from suggestfilter._errors import NotServingError, SuggestFilterError
+from suggestfilter._errors import InvalidInputError, NotServingError, SuggestFilterError
 from suggestfilter._model import Action, KeystrokeDecision, SuggestionKind, Verdict
-from suggestfilter._serving_state import ServingState
+from suggestfilter._serving_state import SERVICE_NAME, ServingState
 from suggestfilter._status import abort_with_error, code_for_error
 from suggestfilter._validation import Limits, validate_keystroke, validate_report
 from suggestfilter.v1 import filter_pb2, filter_pb2_grpc
@@ -42,6 +43,59 @@ ReportSink = Callable[[str, SuggestionKind, str, str, str], str]
 """``report_sink(text, kind, locale, reason, reporter) -> report_id``."""
 
 _ACTION_NAMES = {action: action.name for action in Action}
+
+
+class MalformedRequest:
+    """Stands in for a request whose bytes do not parse (bad wire format or UTF-8).
+
+    The servicer answers it with INVALID_ARGUMENT (field ``request``) instead
+    of gRPC's own INTERNAL "Exception deserializing request!".
+    """
+
+    __slots__ = ()
+
+
+MALFORMED = MalformedRequest()
+
+
+def _malformed() -> InvalidInputError:
+    return InvalidInputError("request", "not a well-formed message (wire format or UTF-8)")
+
+
+def tolerant_parser(message_type: type[Any]) -> Callable[[bytes], Any]:
+    """A request deserializer that returns MALFORMED instead of raising on bad bytes."""
+    parse = message_type.FromString
+
+    def deserialize(data: bytes) -> Any:
+        try:
+            return parse(data)
+        except DecodeError:
+            return MALFORMED
+
+    return deserialize
+
+
+def add_servicer_to_server(servicer: SuggestionFilterServicer, server: grpc.Server) -> None:
+    """Register ``servicer`` like the generated function, with tolerant request parsing."""
+    handlers = {
+        "Filter": grpc.unary_unary_rpc_method_handler(
+            servicer.Filter,
+            request_deserializer=tolerant_parser(filter_pb2.FilterRequest),
+            response_serializer=filter_pb2.FilterResponse.SerializeToString,
+        ),
+        "FilterSession": grpc.stream_stream_rpc_method_handler(
+            servicer.FilterSession,
+            request_deserializer=tolerant_parser(filter_pb2.FilterRequest),
+            response_serializer=filter_pb2.FilterResponse.SerializeToString,
+        ),
+        "Report": grpc.unary_unary_rpc_method_handler(
+            servicer.Report,
+            request_deserializer=tolerant_parser(filter_pb2.ReportRequest),
+            response_serializer=filter_pb2.ReportResponse.SerializeToString,
+        ),
+    }
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE_NAME, handlers),))
+    server.add_registered_method_handlers(SERVICE_NAME, handlers)  # type: ignore[attr-defined]
 
 
 class ReportsNotAcceptedError(SuggestFilterError):
@@ -143,8 +197,12 @@ class SuggestionFilterServicer(filter_pb2_grpc.SuggestionFilterServiceServicer):
                 self._verdict_messages[verdict] = message
         return message
 
-    def decide(self, request: filter_pb2.FilterRequest) -> filter_pb2.FilterResponse:
+    def decide(
+        self, request: filter_pb2.FilterRequest | MalformedRequest
+    ) -> filter_pb2.FilterResponse:
         """The response to one keystroke; raises SuggestFilterError on bad input or no list."""
+        if isinstance(request, MalformedRequest):
+            raise _malformed()
         loaded = self._state.current
         if loaded is None:
             raise NotServingError("no term list is loaded yet")
@@ -168,7 +226,7 @@ class SuggestionFilterServicer(filter_pb2_grpc.SuggestionFilterServiceServicer):
         return response
 
     def Filter(
-        self, request: filter_pb2.FilterRequest, context: grpc.ServicerContext
+        self, request: filter_pb2.FilterRequest | MalformedRequest, context: grpc.ServicerContext
     ) -> filter_pb2.FilterResponse:
         """Decide one keystroke."""
         metrics = self._filter_metrics
@@ -184,7 +242,7 @@ class SuggestionFilterServicer(filter_pb2_grpc.SuggestionFilterServiceServicer):
 
     def FilterSession(
         self,
-        request_iterator: Iterator[filter_pb2.FilterRequest],
+        request_iterator: Iterator[filter_pb2.FilterRequest | MalformedRequest],
         context: grpc.ServicerContext,
     ) -> Iterator[filter_pb2.FilterResponse]:
         """Decide a typing session: one response per request, in order.
@@ -204,7 +262,7 @@ class SuggestionFilterServicer(filter_pb2_grpc.SuggestionFilterServiceServicer):
             yield response
 
     def Report(
-        self, request: filter_pb2.ReportRequest, context: grpc.ServicerContext
+        self, request: filter_pb2.ReportRequest | MalformedRequest, context: grpc.ServicerContext
     ) -> filter_pb2.ReportResponse:
         """Record a reported suggestion through the report sink; answer its id."""
         metrics = self._report_metrics
@@ -218,7 +276,9 @@ class SuggestionFilterServicer(filter_pb2_grpc.SuggestionFilterServiceServicer):
         metrics.ok.inc()
         return filter_pb2.ReportResponse(report_id=report_id)
 
-    def _report(self, request: filter_pb2.ReportRequest) -> str:
+    def _report(self, request: filter_pb2.ReportRequest | MalformedRequest) -> str:
+        if isinstance(request, MalformedRequest):
+            raise _malformed()
         suggestion = request.suggestion
         kind = validate_report(
             suggestion.text,
