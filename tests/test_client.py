@@ -377,3 +377,11 @@ def test_tls_public_port() -> None:
             assert_fail_closed(plaintext.filter("a", ["weather"]), "UNAVAILABLE")
     finally:
         server.stop(None)
+
+
+def test_client_all_is_honest() -> None:
+    import suggestfilter.client as module
+
+    assert sorted(module.__all__) == module.__all__
+    for name in module.__all__:
+        assert hasattr(module, name), name
