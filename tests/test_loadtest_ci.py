@@ -165,3 +165,24 @@ def test_no_error_and_no_wrong_verdict_under_load_across_a_publish(tmp_path: Pat
         assert run["version_switches"] >= 1, context
         assert run["requests"] > 0
         assert document["ok"] is True and status == 0, context
+
+
+def test_service_bench_reports_a_build_and_a_publish_under_load() -> None:
+    from suggestfilter._bench_service import format_service_table, run_service_bench
+
+    rows = run_service_bench(build_terms=3000, reload_terms=2000, workers=2, steady_seconds=1.0)
+    table = format_service_table(rows)
+    print(table)
+    assert [row.figure for row in rows] == ["build", "steady", "during publish", "publish run"]
+    build, steady, during, whole = rows
+    assert build.terms == 3000
+    assert build.build_seconds is not None and build.build_seconds > 0
+    assert build.peak_mib is not None and build.memory_mib is not None
+    assert build.peak_mib > build.memory_mib >= 0
+    assert steady.terms == 2000 and during.terms == whole.terms == 2001
+    for row in (steady, during, whole):
+        assert row.wrong == 0, table
+        assert row.p99_ms is not None and row.p50_ms is not None
+        assert row.p50_ms <= row.p99_ms
+    assert "first seen +" in (during.note or ""), table
+    assert "backwards 0" in whole.note, table

@@ -276,6 +276,7 @@ def measure_reload_under_load(
     steady_seconds: float = 10.0,
     publish_at: float = 3.0,
     settle_seconds: float = 3.0,
+    retry: bool = True,
     log: IO[str] | None = None,
 ) -> list[ServiceBenchRow]:
     """p99 of calls while a ``term_count``-term version is published, beside steady state.
@@ -286,7 +287,9 @@ def measure_reload_under_load(
     version, i.e. store publish, detection, build and worker rotation); and
     ``publish run`` (that whole second run, which ends ``settle_seconds``
     after every worker serves the new version). Errors and wrong verdicts
-    are counted over each whole run.
+    are counted over each whole run. ``retry`` drives the service with the
+    client settings a frontend should use (``loadtest --retry``: retry policy,
+    fast reconnect, wait for a connection); False: a plain gRPC client.
     """
     from suggestfilter import _loadgen
     from suggestfilter._model import CategoryPolicy, Policy, TermEntry
@@ -321,6 +324,7 @@ def measure_reload_under_load(
             api="sync" if mode == "unary" else "aio",
             client_processes=client_processes,
             warmup=1.0,
+            retry=retry,
         )
         _log(log, f"steady state: {steady_seconds:g} s of {mode} load")
         steady = _loadgen.run_load(
@@ -379,7 +383,9 @@ def measure_reload_under_load(
             "steady",
             len(terms),
             steady,
-            note=f"{mode}, {concurrency} connections" + _error_note(steady),
+            note=f"{mode}, {concurrency} connections, "
+            + ("frontend client settings (retry)" if retry else "plain client (no retry)")
+            + _error_note(steady),
         ),
         ServiceBenchRow(
             figure="during publish",
@@ -438,11 +444,13 @@ def run_service_bench(
     workers: int = 2,
     mode: str = "unary",
     steady_seconds: float = 10.0,
+    retry: bool = True,
     log: IO[str] | None = None,
 ) -> list[ServiceBenchRow]:
     """The scale figures: a ``build_terms`` build, then a ``reload_terms`` publish under load.
 
-    ``build_terms`` 0 skips the build; ``reload_terms`` 0 skips the reload.
+    ``build_terms`` 0 skips the build; ``reload_terms`` 0 skips the reload;
+    ``retry`` as for :func:`measure_reload_under_load`.
     """
     rows: list[ServiceBenchRow] = []
     if build_terms:
@@ -450,7 +458,12 @@ def run_service_bench(
     if reload_terms:
         rows.extend(
             measure_reload_under_load(
-                reload_terms, workers=workers, mode=mode, steady_seconds=steady_seconds, log=log
+                reload_terms,
+                workers=workers,
+                mode=mode,
+                steady_seconds=steady_seconds,
+                retry=retry,
+                log=log,
             )
         )
     return rows

@@ -779,6 +779,8 @@ class _Lane:
         self.plan = plan
         self.offset = offset
         self.allow_all = allow_all
+        # With the frontend retry settings, calls wait for a connection instead of failing fast.
+        self.wait_for_ready = False
         self.requests = 0
         self.wrong = 0
         self.errors: collections.Counter[str] = collections.Counter()
@@ -914,12 +916,22 @@ retried up to 3 attempts on UNAVAILABLE or CANCELLED, the codes a call gets when
 it races a worker's shutdown (grpc-core cancels calls not yet handed to the
 application when ``server.stop`` begins). Report is never retried."""
 
+# With --retry: reconnect within 50 ms to 1 s (gRPC's default first backoff is
+# 1 s, during which every call fails fast), and calls wait for the connection.
+# A closing SO_REUSEPORT listener resets the connections still in its accept
+# queue (unless net.ipv4.tcp_migrate_req=1), so a reconnect can fail once.
+_RESILIENT_OPTIONS: Final = (
+    ("grpc.initial_reconnect_backoff_ms", 50),
+    ("grpc.min_reconnect_backoff_ms", 50),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+)
+
 
 def _channel_options(*, retry: bool = False) -> list[tuple[str, Any]]:
     # A local subchannel pool gives every channel its own TCP connection, so
     # SO_REUSEPORT spreads the lanes over the server's worker processes.
     return [
-        *([("grpc.service_config", RETRY_SERVICE_CONFIG)] if retry else []),
+        *([("grpc.service_config", RETRY_SERVICE_CONFIG), *_RESILIENT_OPTIONS] if retry else []),
         ("grpc.use_local_subchannel_pool", 1),
         ("grpc.max_receive_message_length", 16 * 1024 * 1024),
     ]
@@ -936,7 +948,9 @@ def _sync_unary_lane(lane: _Lane, channel: grpc.Channel, stop: threading.Event) 
                 return
             started = time.perf_counter_ns()
             try:
-                payload = call(planned.request, timeout=CALL_TIMEOUT)
+                payload = call(
+                    planned.request, timeout=CALL_TIMEOUT, wait_for_ready=lane.wait_for_ready
+                )
             except grpc.RpcError as error:
                 lane.failed(error)
                 continue
@@ -968,7 +982,10 @@ def _sync_stream_lane(lane: _Lane, channel: grpc.Channel, stop: threading.Event)
 
         answered = 0
         try:
-            for payload in call(requests(), timeout=CALL_TIMEOUT * 3):
+            responses = call(
+                requests(), timeout=CALL_TIMEOUT * 3, wait_for_ready=lane.wait_for_ready
+            )
+            for payload in responses:
                 planned, started = sent[answered]
                 lane.answered(planned, payload, started, track)
                 answered += 1
@@ -1044,7 +1061,9 @@ async def _aio_unary_lane(lane: _Lane, channel: Any, stop: asyncio.Event) -> Non
                 return
             started = time.perf_counter_ns()
             try:
-                payload = await call(planned.request, timeout=CALL_TIMEOUT)
+                payload = await call(
+                    planned.request, timeout=CALL_TIMEOUT, wait_for_ready=lane.wait_for_ready
+                )
             except grpc.RpcError as error:
                 lane.failed(error)
                 continue
@@ -1058,7 +1077,7 @@ async def _aio_stream_lane(lane: _Lane, channel: Any, stop: asyncio.Event) -> No
         if stop.is_set():
             return
         track = _VersionTrack()
-        call = method(timeout=CALL_TIMEOUT * 3)
+        call = method(timeout=CALL_TIMEOUT * 3, wait_for_ready=lane.wait_for_ready)
         try:
             for planned in session:
                 if stop.is_set():
@@ -1144,7 +1163,10 @@ class LoadSettings:
     ``warmup`` seconds of load run first, checked but neither timed nor
     counted in the throughput. ``window`` (start, end), in seconds after the
     clock starts, selects calls for the result's window histogram. ``retry``
-    gives every channel :data:`RETRY_SERVICE_CONFIG` (off: every failure counts).
+    makes the client resilient as a frontend should be: every channel gets
+    :data:`RETRY_SERVICE_CONFIG` and a 50 ms reconnect backoff, and calls wait
+    for a connection (``wait_for_ready``) within their deadline. Off, every
+    failure counts.
     """
 
     mode: str = "unary"
@@ -1159,9 +1181,15 @@ class LoadSettings:
     retry: bool = False
 
 
-def _lanes_for(plan: LoadPlan, first: int, count: int, *, allow_all: bool) -> list[_Lane]:
+def _lanes_for(plan: LoadPlan, first: int, count: int, settings: LoadSettings) -> list[_Lane]:
     stride = max(1, len(plan.sessions) // 97)
-    return [_Lane(plan, (first + index) * stride, allow_all=allow_all) for index in range(count)]
+    lanes = [
+        _Lane(plan, (first + index) * stride, allow_all=settings.allow_all)
+        for index in range(count)
+    ]
+    for lane in lanes:
+        lane.wait_for_ready = settings.retry
+    return lanes
 
 
 def _split(total: int, parts: int) -> list[tuple[int, int]]:
@@ -1223,7 +1251,7 @@ def _client_process(
 ) -> None:
     """A spawned client process: drive ``count`` lanes, publish counts, send the result."""
     try:
-        lanes = _lanes_for(plan, first, count, allow_all=settings.allow_all)
+        lanes = _lanes_for(plan, first, count, settings)
         done = threading.Event()
 
         def publish() -> None:
@@ -1329,7 +1357,7 @@ def _run(
     stop: threading.Event | None,
 ) -> LoadResult:
     if settings.client_processes <= 0:
-        lanes = _lanes_for(plan, 0, settings.concurrency, allow_all=settings.allow_all)
+        lanes = _lanes_for(plan, 0, settings.concurrency, settings)
         reporter = threading.Thread(
             target=_report_progress,
             args=(

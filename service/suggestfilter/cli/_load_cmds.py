@@ -139,8 +139,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--retry",
         action="store_true",
-        help="retry Filter/FilterSession up to 3 attempts on UNAVAILABLE or CANCELLED, as a "
-        "frontend's gRPC retry policy would (default: every failure counts as an error)",
+        help="client settings a frontend should use: retry Filter/FilterSession up to 3 "
+        "attempts on UNAVAILABLE or CANCELLED, reconnect within 50 ms, wait for a connection "
+        "within the deadline (default: a plain client; every failure counts as an error)",
     )
     parser.add_argument("--json", metavar="PATH", help="also write the report as JSON (- : stdout)")
     parser.add_argument(
