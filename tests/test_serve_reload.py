@@ -126,9 +126,12 @@ def test_publish_and_rollback_switch_versions_without_a_failed_call(
         log.stop.set()
         time.sleep(0.1)
         assert server.stop() == 0
+        stderr = server.stderr_text()
 
     _assert_consistent(log, old=old, new=new)
     assert log.versions() == [old, new, old]
+    # The rollback target was the previous list: served again without a new compile.
+    assert f"list version {old}: the previous compiled list is served again" in stderr
 
 
 @pytest.mark.postgres

@@ -107,14 +107,20 @@ def test_a_killed_worker_is_replaced(tmp_path: Path) -> None:
         assert "starting a replacement worker" in server.stderr_text()
 
 
-def test_admin_api_runs_beside_the_public_port(tmp_path: Path) -> None:
+@pytest.mark.parametrize("role", ["admin", "metrics"])
+def test_a_killed_admin_or_metrics_child_is_restarted(tmp_path: Path, role: str) -> None:
     location = str(tmp_path / "store.db")
     publish_demo(location)
     with ServerProcess.start(db=location, workers=1) as server:
         server.wait_for_health("SERVING")
-        _eventually(
-            lambda: health_status(server.admin_target) == "SERVING", "the admin port answers"
-        )
+        assert health_status(server.admin_target) == "SERVING"
+        server.wait_for_metrics()
+        pattern = rf"{role} (\d+) serving"
+        (pid,) = re.findall(pattern, server.stderr_text())
+        os.kill(int(pid), signal.SIGKILL)
+        _eventually(lambda: len(re.findall(pattern, server.stderr_text())) == 2, f"{role} restarts")
+        _eventually(lambda: health_status(server.admin_target) == "SERVING", "admin answers")
+        assert "suggestfilter_requests_total" in server.wait_for_metrics()
         assert server.stop() == 0
 
 

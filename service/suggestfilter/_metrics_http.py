@@ -43,6 +43,24 @@ def prometheus_client_imported() -> bool:
     return "prometheus_client" in sys.modules
 
 
+def switch_to_multiprocess_mode() -> bool:
+    """Make metrics created from now on use the multiprocess directory; False if too late.
+
+    When prometheus_client was imported before the directory was set, its
+    value class is chosen again here, which is enough as long as no metric
+    of ours exists yet (``suggestfilter._metrics`` not imported); otherwise
+    only a fresh interpreter can fix it and this returns False.
+    """
+    if not prometheus_client_imported():
+        return True
+    if "suggestfilter._metrics" in sys.modules:
+        return False
+    from prometheus_client import values
+
+    values.ValueClass = values.get_value_class()  # type: ignore[no-untyped-call]
+    return True
+
+
 def prepare_multiprocess_dir() -> str:
     """Point ``PROMETHEUS_MULTIPROC_DIR`` at a fresh private (0700) directory and return it.
 

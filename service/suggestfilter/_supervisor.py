@@ -184,6 +184,8 @@ class Supervisor:
         self._children: dict[int, _Child] = {}
         self._missing_workers = 0
         self._next_respawn = 0.0
+        self._lost_helpers: set[str] = set()
+        self._next_helper_restart = 0.0
         self._stop_requested = False
         self._wakeup_r = -1
         self._wakeup_w = -1
@@ -215,7 +217,10 @@ class Supervisor:
                 self._metrics = self._start_metrics(self.settings.metrics_port)
             if self.settings.admin_port is not None:
                 self._admin = self._start_admin()
-            if not self._start_generation(self._poll_published(initial=True)):
+            started = self._start_generation(self._poll_published(initial=True))
+            if not started and self._stop_requested:
+                return self._shutdown()
+            if not started:
                 raise SuggestFilterError(
                     f"cannot serve on {self.settings.address(self.settings.port)}: "
                     + (self._last_failure or "the workers did not start")
@@ -318,7 +323,10 @@ class Supervisor:
             ),
         )
         if not self._wait_ready([child], READY_TIMEOUT):
+            self._stop_child(child)
+            self._draining.append(child)
             raise SuggestFilterError(f"the metrics endpoint did not start: {child.failure}")
+        _LOGGER.info("metrics %d serving /metrics on %s", child.pid, self.settings.address(port))
         return child
 
     def _start_admin(self) -> _Child | None:
@@ -340,7 +348,10 @@ class Supervisor:
             lambda control, status: run_admin_child(settings, control_fd=control, status_fd=status),
         )
         if not self._wait_ready([child], READY_TIMEOUT):
+            self._stop_child(child)
+            self._draining.append(child)
             raise SuggestFilterError(f"the admin server did not start: {child.failure}")
+        _LOGGER.info("admin %d serving the admin API on %s", child.pid, settings.address)
         return child
 
     def _start_worker(self, loaded: LoadedList | None) -> _Child:
@@ -450,8 +461,10 @@ class Supervisor:
                 self._missing_workers += 1
         if child is self._admin:
             self._admin = None
+            self._lost_helpers.add("admin")
         if child is self._metrics:
             self._metrics = None
+            self._lost_helpers.add("metrics")
 
     def _replace_missing_workers(self) -> None:
         now = time.monotonic()
@@ -461,6 +474,9 @@ class Supervisor:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(child.pid, signal.SIGKILL)
                 child.stop_deadline = now + KILL_MARGIN
+        if self._lost_helpers and not self._stop_requested and now >= self._next_helper_restart:
+            self._next_helper_restart = now + RESPAWN_INTERVAL
+            self._restart_helpers()
         if self._missing_workers and now >= self._next_respawn:
             self._next_respawn = now + RESPAWN_INTERVAL
             self._missing_workers -= 1
@@ -473,6 +489,20 @@ class Supervisor:
                 self._missing_workers += 1
                 self._stop_child(child)
                 self._draining.append(child)
+
+    def _restart_helpers(self) -> None:
+        """Start the admin or metrics child again after it died (retried every second)."""
+        for role in sorted(self._lost_helpers):
+            _LOGGER.info("restarting the %s child", role)
+            try:
+                if role == "admin":
+                    self._admin = self._start_admin()
+                elif self.settings.metrics_port is not None:
+                    self._metrics = self._start_metrics(self.settings.metrics_port)
+            except SuggestFilterError as error:
+                _LOGGER.warning("the %s child did not restart: %s", role, error)
+                continue
+            self._lost_helpers.discard(role)
 
     # --- generations --------------------------------------------------------
 
@@ -492,12 +522,16 @@ class Supervisor:
         finally:
             gc.unfreeze()
         if not self._wait_ready(new, READY_TIMEOUT):
-            _LOGGER.error(
-                "generation %d did not start (%s); generation %d keeps serving",
-                self._generation,
-                self._last_failure,
-                previous_generation,
-            )
+            if self._stop_requested:
+                _LOGGER.info("generation %d not started: stopping", self._generation)
+                self._last_failure = "stopped while starting"
+            else:
+                _LOGGER.error(
+                    "generation %d did not start (%s); generation %d keeps serving",
+                    self._generation,
+                    self._last_failure,
+                    previous_generation,
+                )
             for child in new:
                 self._stop_child(child)
             self._draining.extend(new)
@@ -578,7 +612,7 @@ class Supervisor:
 
     def _reload_if_changed(self) -> None:
         loaded = self._poll_published(initial=False)
-        if loaded is not None and not self._start_generation(loaded):
+        if loaded is not None and not self._start_generation(loaded) and not self._stop_requested:
             self._count_reload_failure()
             self._seen_version = self.serving_version  # retried at the next poll
 

@@ -22,11 +22,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from suggestfilter._errors import InvalidInputError
-from suggestfilter._metrics_http import (
-    OWNED_DIR_ENV,
-    prepare_multiprocess_dir,
-    prometheus_client_imported,
-)
+from suggestfilter._metrics_http import prepare_multiprocess_dir, switch_to_multiprocess_mode
 
 if TYPE_CHECKING:
     from suggestfilter._auth import TokenRegistry
@@ -136,11 +132,12 @@ def _validate(args: argparse.Namespace) -> None:
 
 
 def _reexec_with_multiprocess_metrics() -> None:
-    """Run this same command again in a fresh interpreter (prometheus_client imported too early).
+    """Run this same command again in a fresh interpreter (our metrics exist too early).
 
-    prometheus_client picks multiprocess mode when it is imported; when
-    something imported it before ``serve`` could set the directory, the only
-    sound fix is a new interpreter that sees the variable from the start.
+    prometheus_client picks multiprocess mode when a metric is created; when
+    our metrics were created before ``serve`` could set the directory, the
+    only sound fix is a new interpreter that sees the variable from the start
+    (the directory is passed on, marked as ours).
     """
     _LOGGER.debug("prometheus_client was imported before serve: re-executing")
     sys.stderr.flush()
@@ -150,12 +147,14 @@ def _reexec_with_multiprocess_metrics() -> None:
 def run_serve(args: argparse.Namespace) -> int:
     """``suggestfilter serve``."""
     _validate(args)
-    owned_before = os.environ.get(OWNED_DIR_ENV)
     metrics_dir = prepare_multiprocess_dir()
-    if prometheus_client_imported() and owned_before != metrics_dir:
+    if not switch_to_multiprocess_mode():
         _reexec_with_multiprocess_metrics()
-    with _store_location(args) as location:
-        return _serve(args, location, metrics_dir)
+    try:
+        with _store_location(args) as location:
+            return _serve(args, location, metrics_dir)
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 @contextlib.contextmanager
