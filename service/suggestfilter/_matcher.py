@@ -157,7 +157,10 @@ _NO_BOUNDARIES: frozenset[int] = frozenset()
 
 
 def _compile_entry(entry: TermEntry) -> tuple[_Rule, str, list[str]]:
-    """The rule of an entry, its joined squeezed key, and its keys for the plain automaton."""
+    """The rule of an entry, its joined squeezed key, and its squeezed written variants.
+
+    The variants are the term's words with or without a space between them.
+    """
     tokens: list[str] = _TOKEN_RE.findall(apply_leet(fold_chars(entry.term)))
     if not tokens:
         raise PolicyError(f"rule {entry.rule_id}: the term folds to nothing")
@@ -188,12 +191,8 @@ def _compile_entry(entry: TermEntry) -> tuple[_Rule, str, list[str]]:
         locale=language_of(entry.locale) if entry.locale else "",
     )
     if len(tokens) == 1:
-        variants = [joined]
-    else:
-        variants = [_SQUEEZE_RE.sub(r"\1", variant) for variant in _join_variants(tokens)]
-    if entry.match is MatchMode.SUBSTRING:
-        return rule, joined, variants
-    return rule, joined, [f" {variant} " for variant in variants]
+        return rule, joined, [joined]
+    return rule, joined, [_SQUEEZE_RE.sub(r"\1", variant) for variant in _join_variants(tokens)]
 
 
 def _join_variants(tokens: list[str]) -> list[str]:
@@ -210,6 +209,103 @@ def _join_variants(tokens: list[str]) -> list[str]:
             pieces.append(token)
         variants.append("".join(pieces))
     return variants
+
+
+class _PlainIndex:
+    """Decides in a few set look-ups that plain text (letters and single spaces) cannot match.
+
+    ``words`` holds the squeezed single-word forms of WORD terms (``badword``,
+    and ``badthing`` for the term ``bad thing``), ``phrases`` their forms with
+    spaces (``bad thing``), keyed also by first word. A small flag automaton
+    over ``" " + text + " "`` finds repeated letters (the text is squeezed
+    before the look-up) and two single letters apart (``s e x``, sent to the
+    full analysis). SUBSTRING terms get an automaton of their own. Whatever
+    the index says may match goes to the full analysis, which decides.
+    """
+
+    def __init__(
+        self,
+        words: frozenset[str],
+        phrases: frozenset[str],
+        first_words: frozenset[str],
+        longest_phrase: int,
+        flags: Any,
+        substrings: Any,
+        check_single_pairs: bool,
+    ) -> None:
+        self._words = words
+        self._phrases = phrases
+        self._first_words = first_words
+        self._longest_phrase = longest_phrase
+        self._flags = flags
+        self._substrings = substrings
+        self._check_single_pairs = check_single_pairs
+
+    @classmethod
+    def build(
+        cls, words: set[str], phrases: set[str], substrings: set[str], alphabet: set[str]
+    ) -> _PlainIndex:
+        """The index of the given squeezed forms; ``alphabet`` is every character of the terms."""
+        flags = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+        for char in alphabet | {" "}:
+            flags.add_word(char + char, _DOUBLE_KEY)
+        check_single_pairs = len(alphabet) > MAX_PAIR_ALPHABET
+        if not check_single_pairs:
+            for first in alphabet:
+                for second in alphabet:
+                    flags.add_word(f" {first} {second} ", _PAIR_KEY)
+        flags.make_automaton()
+        substring_automaton = None
+        if substrings:
+            substring_automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+            for key in substrings:
+                substring_automaton.add_word(key, _TERM_KEY)
+            substring_automaton.make_automaton()
+        return cls(
+            words=frozenset(words),
+            phrases=frozenset(phrases),
+            first_words=frozenset(phrase.split(" ", 1)[0] for phrase in phrases),
+            longest_phrase=max((phrase.count(" ") + 1 for phrase in phrases), default=0),
+            flags=flags,
+            substrings=substring_automaton,
+            check_single_pairs=check_single_pairs,
+        )
+
+    def may_match(self, folded: str) -> bool:
+        """Whether plain folded text may match; False is final."""
+        if self._check_single_pairs and _SINGLE_PAIR_RE.search(folded):
+            return True
+        padded = f" {folded} "
+        doubles: list[int] = []
+        for end, value in self._flags.iter(padded):
+            if value == _PAIR_KEY:
+                return True
+            doubles.append(end)
+        if doubles:
+            if len(doubles) == 1:
+                padded = padded[: doubles[0]] + padded[doubles[0] + 1 :]
+            else:
+                pieces = []
+                previous = 0
+                for end in doubles:
+                    pieces.append(padded[previous:end])
+                    previous = end + 1
+                pieces.append(padded[previous:])
+                padded = "".join(pieces)
+        words = padded.split()
+        if not self._words.isdisjoint(words):
+            return True
+        if self._first_words and not self._first_words.isdisjoint(words):
+            for index, word in enumerate(words):
+                if word in self._first_words:
+                    longest = min(self._longest_phrase, len(words) - index)
+                    for count in range(2, longest + 1):
+                        if " ".join(words[index : index + count]) in self._phrases:
+                            return True
+        if self._substrings is not None:
+            for _ in self._substrings.iter(padded):
+                return True
+        return False
 
 
 class Matcher:
@@ -235,17 +331,15 @@ class Matcher:
         self,
         *,
         policy: Policy,
-        plain_automaton: Any,
+        plain: _PlainIndex,
         joined_automaton: Any,
         term_count: int,
-        check_single_pairs: bool = True,
     ) -> None:
         self._policy = policy
-        self._plain = plain_automaton
+        self._plain = plain
         self._joined = joined_automaton
         self._term_count = term_count
         self._has_terms = term_count > 0
-        self._check_single_pairs = check_single_pairs
         self._cache: dict[tuple[str, int, str, bool], Verdict] = {}
 
     @classmethod
@@ -263,7 +357,9 @@ class Matcher:
         ``progress`` is called with the number of entries compiled so far
         every ``PROGRESS_EVERY`` entries.
         """
-        plain = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+        words: set[str] = set()
+        phrases: set[str] = set()
+        substrings: set[str] = set()
         # Joined key -> its rule, or a tuple of rules when several share the key.
         joined_automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY)
         alphabet: set[str] = set()
@@ -272,7 +368,7 @@ class Matcher:
         for entry in entries:
             if entry.category not in categories:
                 raise PolicyError(f"unknown category {entry.category!r} (rule {entry.rule_id})")
-            rule, joined, keys = _compile_entry(entry)
+            rule, joined, variants = _compile_entry(entry)
             existing = joined_automaton.get(joined, None)
             if existing is None:
                 joined_automaton.add_word(joined, rule)
@@ -281,32 +377,24 @@ class Matcher:
                 joined_automaton.add_word(joined, (existing, rule))
             else:
                 joined_automaton.add_word(joined, (*existing, rule))
-            for key in keys:
-                plain.add_word(key, _TERM_KEY)
+            if entry.match is MatchMode.SUBSTRING:
+                substrings.update(variants)
+            else:
+                for variant in variants:
+                    (phrases if " " in variant else words).add(variant)
             count += 1
             if progress is not None and count % PROGRESS_EVERY == 0:
                 progress(count)
-        # Flag keys: a repeated character, and two single letters apart.
-        for char in alphabet | {" "}:
-            plain.add_word(char + char, _DOUBLE_KEY)
-        check_single_pairs = len(alphabet) > MAX_PAIR_ALPHABET
-        if not check_single_pairs:
-            for first in alphabet:
-                for second in alphabet:
-                    key = f" {first} {second} "
-                    if not plain.exists(key):
-                        plain.add_word(key, _PAIR_KEY)
+        plain = _PlainIndex.build(words, phrases, substrings, alphabet)
         if count:
-            plain.make_automaton()
             joined_automaton.make_automaton()
             word_costs()  # load the segmentation dictionary before serving
         _LOGGER.debug("compiled %d term entries", count)
         return cls(
             policy=policy,
-            plain_automaton=plain,
+            plain=plain,
             joined_automaton=joined_automaton,
             term_count=count,
-            check_single_pairs=check_single_pairs,
         )
 
     @property
@@ -434,39 +522,15 @@ class Matcher:
     def _may_match(self, text: str, kind: SuggestionKind) -> bool:
         """False only when no entry can match; True sends the text to the full analysis.
 
-        Plain text (letters and spaces) takes one scan of the plain automaton
-        over ``" " + folded + " "``: its whole-word keys, plus keys that flag a
-        repeated character (squeeze, then scan again) and two single letters
-        apart (``s e x``). Other text takes one scan of the joined automaton
-        over its squeezed joined tokens.
+        Plain text (letters and spaces) is looked up word by word in a set
+        (:class:`_PlainIndex`). Other text takes one scan of the joined
+        automaton over its squeezed joined tokens.
         """
         # ASCII text: lower() folds it but for whitespace, which only the joined scan sees.
         folded = text.lower() if text.isascii() else fold_chars(text)
         if kind in _SEGMENTED_KINDS or not folded.replace(" ", "").isalpha():
             return self._joined_may_match(folded)
-        if self._check_single_pairs and _SINGLE_PAIR_RE.search(folded):
-            return True
-        padded = f" {folded} "
-        doubles: list[int] = []
-        for end, value in self._plain.iter(padded):
-            if value != _DOUBLE_KEY:
-                return True
-            doubles.append(end)
-        if not doubles:
-            return False
-        if len(doubles) == 1:
-            squeezed = padded[: doubles[0]] + padded[doubles[0] + 1 :]
-        else:
-            pieces = []
-            previous = 0
-            for end in doubles:
-                pieces.append(padded[previous:end])
-                previous = end + 1
-            pieces.append(padded[previous:])
-            squeezed = "".join(pieces)
-        for _ in self._plain.iter(squeezed):
-            return True
-        return False
+        return self._plain.may_match(folded)
 
     def _joined_may_match(self, folded: str) -> bool:
         joined = "".join(_TOKEN_RE.findall(apply_leet(folded)))
