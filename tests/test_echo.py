@@ -140,6 +140,10 @@ def test_loadtest_command_measures_the_echo_floor_alone() -> None:
             "both",
             "--duration",
             "1",
+            "--rounds",
+            "2",
+            "--warmup",
+            "0.2",
             "--concurrency",
             "2",
             "--client-processes",
@@ -158,9 +162,11 @@ def test_loadtest_command_measures_the_echo_floor_alone() -> None:
     document = json.loads(completed.stdout)
     assert document["ok"] is True
     assert set(document["echo_floor"]) == {"unary", "stream"}
+    assert document["settings"]["rounds"] == 2
     for floor in document["echo_floor"].values():
         assert floor["requests"] > 0 and floor["errors"] == {} and floor["wrong_verdicts"] == 0
         assert set(floor["latency_ms"]) == {"p50", "p90", "p99", "p99.9", "max"}
+        assert floor["seconds"] >= 2.0  # two rounds of 1 s add up
     # The table goes to stderr when the JSON takes stdout; progress lines too.
     assert "echo-floor  unary" in completed.stderr
     assert "loadtest echo-floor:" in completed.stderr

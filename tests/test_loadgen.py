@@ -511,6 +511,12 @@ def test_results_cross_processes_and_merge() -> None:
     assert first.requests_per_second == 200.0
 
 
+def test_rounds_run_one_after_the_other_add_up_their_time() -> None:
+    first = _result("service", "unary", 100, 1000)
+    first.merge(_result("service", "unary", 300, 1000), sequential=True)
+    assert first.elapsed == 4.0 and first.requests_per_second == 100.0
+
+
 def test_report_gives_throughput_as_a_share_of_the_floor() -> None:
     service = _result("service", "unary", 900, 2000)
     floor = _result("echo-floor", "unary", 1000, 1500)

@@ -648,9 +648,15 @@ class LoadResult:
         """True when nothing failed, nothing was wrong and no version went backwards."""
         return self.error_count == 0 and self.wrong == 0 and self.backwards == 0
 
-    def merge(self, other: LoadResult) -> None:
-        """Add ``other``'s counts and histogram into this result (elapsed: the longer)."""
-        self.elapsed = max(self.elapsed, other.elapsed)
+    def merge(self, other: LoadResult, *, sequential: bool = False) -> None:
+        """Add ``other``'s counts and histogram into this result.
+
+        ``other`` ran at the same time (lanes, client processes: elapsed is the
+        longer) or, with ``sequential``, after it (rounds: elapsed adds up).
+        """
+        self.elapsed = (
+            self.elapsed + other.elapsed if sequential else max(self.elapsed, other.elapsed)
+        )
         self.requests += other.requests
         self.wrong += other.wrong
         self.errors.update(other.errors)

@@ -7,6 +7,7 @@ and :mod:`suggestfilter._echo` for the echo floor.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -60,6 +61,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=float,
         default=DEFAULT_DURATION,
         help=f"seconds of load per run ({DEFAULT_DURATION:g})",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="repeat every run this many times, alternating service and echo floor, "
+        "and report the sum (1)",
     )
     parser.add_argument(
         "--warmup",
@@ -197,6 +205,8 @@ def _validate(args: argparse.Namespace) -> None:
         raise InvalidInputError("--concurrency", "must be at least 1")
     if args.duration <= 0:
         raise InvalidInputError("--duration", "must be positive")
+    if args.rounds < 1:
+        raise InvalidInputError("--rounds", "must be at least 1")
     if args.warmup < 0:
         raise InvalidInputError("--warmup", "must be 0 or more")
     if args.client_processes < 0:
@@ -236,6 +246,7 @@ def run_loadtest(args: argparse.Namespace) -> int:
         "modes": list(modes),
         "concurrency": args.concurrency,
         "duration": args.duration,
+        "rounds": args.rounds,
         "warmup": args.warmup,
         "retry": args.retry,
         "client_processes": args.client_processes,
@@ -257,35 +268,47 @@ def run_loadtest(args: argparse.Namespace) -> int:
         f"{corpus.innocent_words} innocent words",
         file=sys.stderr,
     )
-    results: list[_loadgen.LoadResult] = []
+    results: dict[str, _loadgen.LoadResult] = {}
     floors: dict[str, _loadgen.LoadResult] = {}
-    for mode in modes:
-        settings = _loadgen.LoadSettings(
-            mode=mode,
-            concurrency=args.concurrency,
-            duration=args.duration,
-            api=_api(args, mode),
-            client_processes=args.client_processes,
-            warmup=args.warmup,
-            retry=args.retry,
-        )
-        if args.target:
-            results.append(_loadgen.run_load(args.target, plan, settings, progress=progress))
+    with contextlib.ExitStack() as stack:
+        echo = None
         if args.echo_floor:
-            with EchoWorkers(echo_workers, max_workers=args.echo_threads) as echo:
-                floors[mode] = _loadgen.run_load(
-                    echo.target,
-                    plan,
-                    _replace(settings, allow_all=True, label="echo-floor"),
-                    progress=progress,
+            echo = stack.enter_context(EchoWorkers(echo_workers, max_workers=args.echo_threads))
+        for round_index in range(args.rounds):
+            for mode in modes:
+                settings = _loadgen.LoadSettings(
+                    mode=mode,
+                    concurrency=args.concurrency,
+                    duration=args.duration,
+                    api=_api(args, mode),
+                    client_processes=args.client_processes,
+                    warmup=args.warmup,
+                    retry=args.retry,
                 )
-    document = _loadgen.report_document(results, floors=floors, settings=settings_doc)
+                runs: list[tuple[dict[str, _loadgen.LoadResult], str, Any]] = []
+                if args.target:
+                    runs.append((results, args.target, settings))
+                if echo is not None:
+                    floor_settings = _replace(settings, allow_all=True, label="echo-floor")
+                    runs.append((floors, echo.target, floor_settings))
+                if round_index % 2:
+                    runs.reverse()  # alternate who goes first, so drift hits both alike
+                for into, target, run_settings in runs:
+                    result = _loadgen.run_load(target, plan, run_settings, progress=progress)
+                    if mode in into:
+                        into[mode].merge(result, sequential=True)
+                    else:
+                        into[mode] = result
+    document = _loadgen.report_document(
+        list(results.values()), floors=floors, settings=settings_doc
+    )
     table = _loadgen.format_report(
-        results,
+        list(results.values()),
         floors=floors,
         title=(
             f"suggestfilter loadtest: target {args.target or '-'}, concurrency "
-            f"{args.concurrency}, {args.duration:g} s per run, {args.client_processes} client "
+            f"{args.concurrency}, {args.rounds} x {args.duration:g} s per run, "
+            f"{args.client_processes} client "
             f"processes, {os.cpu_count()} CPUs"
         ),
     )
