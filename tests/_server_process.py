@@ -10,9 +10,12 @@ Usage::
             ...
         status = server.stop()                     # SIGTERM, wait, return the exit status
 
-The server always listens on 127.0.0.1 (``--host 127.0.0.1``) on free ports
-chosen here (``port``, ``admin_port``, ``metrics_port``); ``target`` is the
-public ``host:port`` and ``metrics_url`` the Prometheus endpoint. Its stderr
+The command is exactly ``suggestfilter serve --db PATH --port P --admin-port A
+--metrics-port M --workers N`` (plus ``--grace`` and ``extra_args`` when given);
+the server listens on 127.0.0.1 only (``SUGGESTFILTER_HOST`` in its
+environment) on free ports chosen here (``port``, ``admin_port``,
+``metrics_port``); ``target`` is the public ``host:port`` and ``metrics_url``
+the Prometheus endpoint. Its stderr
 goes to a file (``stderr_text()`` reads it) so a chatty server never blocks on
 a full pipe. Leaving the ``with`` block stops the server (SIGTERM, then
 SIGKILL after ``kill_after`` seconds) if it still runs.
@@ -93,7 +96,7 @@ class ServerProcess:
         *,
         db: str | None = None,
         workers: int = 1,
-        grace: float = 5.0,
+        grace: float | None = None,
         extra_args: Sequence[str] = (),
         env: Mapping[str, str] | None = None,
         demo: bool = False,
@@ -107,7 +110,8 @@ class ServerProcess:
 
         ``db`` is the store location (a SQLite path or a PostgreSQL DSN); with
         ``demo=True`` the server runs ``serve --demo`` instead. ``env`` is
-        added to the current environment.
+        added to the current environment. ``grace`` (seconds) is passed as
+        ``--grace`` when given.
         """
         port = port or free_loopback_port()
         admin_port = admin_port or free_loopback_port()
@@ -118,8 +122,6 @@ class ServerProcess:
         if db is not None:
             command += ["--db", db]
         command += [
-            "--host",
-            HOST,
             "--port",
             str(port),
             "--admin-port",
@@ -128,14 +130,15 @@ class ServerProcess:
             str(metrics_port),
             "--workers",
             str(workers),
-            "--grace",
-            str(grace),
-            *extra_args,
         ]
+        if grace is not None:
+            command += ["--grace", str(grace)]
+        command += extra_args
         handle, name = tempfile.mkstemp(prefix="suggestfilter-serve-", suffix=".stderr")
         os.close(handle)
         stderr_path = Path(name)
         full_env = dict(os.environ)
+        full_env["SUGGESTFILTER_HOST"] = HOST  # loopback only, with the pinned flags verbatim
         full_env.update(env or {})
         with stderr_path.open("wb") as stderr:
             process = subprocess.Popen(

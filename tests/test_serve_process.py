@@ -308,3 +308,11 @@ def test_demo_serves_blocking_and_an_intervention(tmp_path: Path) -> None:
     assert f"grpc://127.0.0.1:{server.port}" in banner
     assert f"suggestfilter query --target 127.0.0.1:{server.port}" in banner
     assert list(tmp_path.iterdir()) == []  # the demo store lives in a temporary directory
+
+
+def test_serve_without_db_uses_suggestfilter_db_in_the_working_directory(tmp_path: Path) -> None:
+    with ServerProcess.start(workers=1, cwd=tmp_path) as server:
+        server.wait_for_health("NOT_SERVING")
+        assert (tmp_path / "suggestfilter.db").is_file()
+        assert (tmp_path / "suggestfilter.db").stat().st_mode & 0o077 == 0  # owner-only
+        assert server.stop() == 0

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
+HOST_ENV = "SUGGESTFILTER_HOST"
+"""Environment variable with the default interface of ``serve``'s ports."""
+
 _DEFAULT_PORT = 50051
 _DEFAULT_ADMIN_PORT = 50052
 _DEFAULT_METRICS_PORT = 9464
@@ -61,7 +64,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--host",
         default=None,
-        help="interface of every port (default [::], all interfaces; with --demo 127.0.0.1)",
+        help=(
+            f"interface of every port (default ${HOST_ENV}, else [::] = all interfaces; "
+            "with --demo 127.0.0.1)"
+        ),
     )
     parser.add_argument(
         "--port", type=int, default=_DEFAULT_PORT, help=f"public gRPC port ({_DEFAULT_PORT})"
@@ -178,7 +184,7 @@ def _store_location(args: argparse.Namespace) -> Iterator[str]:
 def _serve(args: argparse.Namespace, location: str, metrics_dir: str) -> int:
     from suggestfilter._supervisor import ServeSettings, Supervisor, default_worker_count
 
-    host = args.host or ("127.0.0.1" if args.demo else "[::]")
+    host = args.host or os.environ.get(HOST_ENV) or ("127.0.0.1" if args.demo else "[::]")
     tokens: TokenRegistry | None = None
     demo_token: str | None = None
     if not args.no_admin:
