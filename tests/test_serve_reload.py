@@ -147,9 +147,9 @@ def test_postgres_publish_reloads_through_notify(
         log = calling(server.target, "unary")
         log.wait_for_version(old)
         new = publish_added(postgres_dsn, [_new_term_entry()])
-        log.wait_for_version(new, timeout=15)
+        log.wait_for_version(new, timeout=30)
         rollback(postgres_dsn, old)
-        log.wait_for_version(old, timeout=15)
+        log.wait_for_version(old, timeout=30)
         log.stop.set()
         time.sleep(0.1)
         assert server.stop() == 0

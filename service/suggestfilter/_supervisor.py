@@ -558,10 +558,15 @@ class Supervisor:
     # --- the store ----------------------------------------------------------
 
     def _open_store(self) -> Store:
-        from suggestfilter._store import open_store
+        from suggestfilter._store import is_postgres_location, open_store
 
         if self._store is None:
-            self._store = open_store(self.settings.store_location)
+            store = open_store(self.settings.store_location)
+            if is_postgres_location(self.settings.store_location):
+                # LISTEN before the first read of the published version, so that
+                # no publish between that read and the first wait goes unnoticed.
+                store.wait_for_change(0.0)
+            self._store = store
         return self._store
 
     def _close_store(self) -> None:
