@@ -187,6 +187,7 @@ class Supervisor:
         self._lost_helpers: set[str] = set()
         self._next_helper_restart = 0.0
         self._stop_requested = False
+        self._last_failure = ""
         self._wakeup_r = -1
         self._wakeup_w = -1
 
@@ -367,8 +368,6 @@ class Supervisor:
             ),
         )
 
-    _last_failure = ""
-
     def _wait_ready(self, children: list[_Child], timeout: float) -> bool:
         """Wait until every child in ``children`` is ready; False when one fails or time runs out.
 
@@ -405,7 +404,6 @@ class Supervisor:
         if not chunk:
             if not child.ready and not child.failure:
                 child.failure = f"{child.describe()} exited before it was ready"
-            child.exited = child.exited or not child.ready
             return
         child.pending += chunk
         *lines, child.pending = child.pending.split(b"\n")
