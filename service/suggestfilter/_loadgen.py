@@ -96,7 +96,8 @@ def coarse_skeleton(text: str) -> str:
     letters = "".join(
         char for char in decomposed.casefold() if not unicodedata.combining(char)
     ).translate(_COARSE_LEET)
-    kept = "".join(char for char in letters if char.isalnum())
+    kept = _REPEATS.sub(r"\1", "".join(char for char in letters if char.isalnum()))
+    # Squeeze before and after merging look-alikes: "dd" must stay one "cl".
     return _REPEATS.sub(r"\1", kept.translate(_COARSE_CONFUSABLE))
 
 
