@@ -186,3 +186,46 @@ def test_service_bench_reports_a_build_and_a_publish_under_load() -> None:
         assert row.p50_ms <= row.p99_ms
     assert "first seen +" in (during.note or ""), table
     assert "backwards 0" in whole.note, table
+
+
+def _bench_parser() -> Any:
+    import argparse
+
+    from suggestfilter import _bench_service
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--json", action="store_true")  # as `suggestfilter bench` has
+    _bench_service.add_arguments(parser)
+    return parser
+
+
+def test_bench_service_arguments_run_the_build_figure_alone(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from suggestfilter import _bench_service
+
+    args = _bench_parser().parse_args(
+        ["--service", "--build-terms", "2000", "--reload-terms", "0", "--json"]
+    )
+    assert args.service and args.workers == 2 and not args.plain_client
+    assert _bench_service.run_from_args(args) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["figure"] == "build" and row["terms"] == 2000
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--build-terms", "-1"], "--build-terms: must be 0 or more"),
+        (["--reload-terms", "-5"], "--reload-terms: must be 0 or more"),
+        (["--workers", "0"], "--workers: must be at least 1"),
+        (["--steady-seconds", "0"], "--steady-seconds: must be positive"),
+    ],
+)
+def test_bench_service_refuses_bad_arguments(arguments: list[str], message: str) -> None:
+    from suggestfilter import _bench_service
+    from suggestfilter._errors import InvalidInputError
+
+    args = _bench_parser().parse_args(["--service", *arguments])
+    with pytest.raises(InvalidInputError, match=message):
+        _bench_service.run_from_args(args)

@@ -18,13 +18,16 @@ Two figures the core benchmark (:mod:`suggestfilter._bench`) cannot give:
   when the new version was first and the old one last seen.
 
 :func:`run_service_bench` runs both and returns the rows;
-:func:`format_service_table` prints them. Most users want
+:func:`format_service_table` prints them; :func:`add_arguments` and
+:func:`run_from_args` are ``bench --service``. Most users want
 ``suggestfilter bench --service``.
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import json
 import multiprocessing
 import os
 import re
@@ -467,3 +470,83 @@ def run_service_bench(
             )
         )
     return rows
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--service`` and its options to the ``bench`` parser."""
+    parser.add_argument(
+        "--service",
+        action="store_true",
+        help="measure the service-scale figures instead: a --build-terms build in a fresh "
+        "process, and p99 while a --reload-terms version is published under load "
+        "(runs 'suggestfilter serve' on a temporary store)",
+    )
+    parser.add_argument(
+        "--build-terms",
+        type=int,
+        default=DEFAULT_BUILD_TERMS,
+        help=f"--service: terms of the build figure; 0 skips it ({DEFAULT_BUILD_TERMS:,})",
+    )
+    parser.add_argument(
+        "--reload-terms",
+        type=int,
+        default=DEFAULT_RELOAD_TERMS,
+        help=f"--service: terms of the published version; 0 skips it ({DEFAULT_RELOAD_TERMS:,})",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=2, help="--service: worker processes of the server (2)"
+    )
+    parser.add_argument(
+        "--steady-seconds",
+        type=float,
+        default=10.0,
+        help="--service: seconds of steady-state load before the publish (10)",
+    )
+    parser.add_argument(
+        "--plain-client",
+        action="store_true",
+        help="--service: drive with a plain gRPC client (no retry policy, default reconnect "
+        "backoff) instead of the frontend client settings",
+    )
+
+
+def run_from_args(args: argparse.Namespace) -> int:
+    """Run ``bench --service`` from parsed arguments; print a table, or JSON with ``--json``."""
+    from suggestfilter._errors import InvalidInputError
+
+    if args.build_terms < 0:
+        raise InvalidInputError("--build-terms", "must be 0 or more")
+    if args.reload_terms < 0:
+        raise InvalidInputError("--reload-terms", "must be 0 or more")
+    if args.workers < 1:
+        raise InvalidInputError("--workers", "must be at least 1")
+    if args.steady_seconds <= 0:
+        raise InvalidInputError("--steady-seconds", "must be positive")
+    rows = run_service_bench(
+        build_terms=args.build_terms,
+        reload_terms=args.reload_terms,
+        workers=args.workers,
+        steady_seconds=args.steady_seconds,
+        retry=not args.plain_client,
+        log=sys.stderr,
+    )
+    if getattr(args, "json", False):
+        print(json.dumps([row.as_dict() for row in rows], indent=2))
+    else:
+        print(format_service_table(rows))
+        print()
+        print(method_note(os.cpu_count() or 0))
+    return 0
+
+
+def method_note(cpus: int) -> str:
+    """How the service figures were measured, to print under the table."""
+    return (
+        f"Measured on {cpus} CPUs shared by the server, the load generator and the publish. "
+        "build: Matcher.compile over synthetic pseudo-word terms in a fresh process (peak = "
+        "ru_maxrss, added = resident set growth). steady / during publish / publish run: "
+        "'suggestfilter serve' on SQLite, unary Filter calls of 10 suggestions from the load "
+        "generator (every response checked; latency from an HDR histogram); 'during publish' "
+        "covers the calls started from 'terms publish' until the last response of the old "
+        "version (store publish, detection, build, worker rotation)."
+    )
