@@ -149,3 +149,56 @@ def test_an_unreachable_store_keeps_the_last_list_serving(postgres_dsn: str) -> 
         server.wait_for_health("SERVING", service="suggestfilter.store")
         assert _metric(server, "suggestfilter_store_unreachable") == 0
         assert server.stop() == 0
+
+
+def _secure_health(target: str, files: dict[str, Path], *, client_cert: bool) -> str:
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=files["ca"].read_bytes(),
+        private_key=files["client_key"].read_bytes() if client_cert else None,
+        certificate_chain=files["client_cert"].read_bytes() if client_cert else None,
+    )
+    with grpc.secure_channel(target, credentials) as channel:
+        try:
+            response = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(), timeout=2
+            )
+        except grpc.RpcError:
+            return "UNREACHABLE"
+    return str(health_pb2.HealthCheckResponse.ServingStatus.Name(response.status))
+
+
+def test_tls_on_the_public_port_and_mutual_tls_on_the_admin_port(tmp_path: Path) -> None:
+    pytest.importorskip("cryptography")
+    from test_admin_api import _write_pki
+
+    files = _write_pki(tmp_path, "serve")
+    location = str(tmp_path / "store.db")
+    publish_demo(location)
+    tls_args = [
+        *("--tls-cert", str(files["server_cert"]), "--tls-key", str(files["server_key"])),
+        *("--admin-tls-cert", str(files["server_cert"])),
+        *("--admin-tls-key", str(files["server_key"])),
+        *("--admin-tls-client-ca", str(files["ca"])),
+    ]
+    with ServerProcess.start(db=location, workers=1, extra_args=tls_args) as server:
+        public = f"localhost:{server.port}"
+        admin = f"localhost:{server.admin_port}"
+        _eventually(
+            lambda: _secure_health(public, files, client_cert=False) == "SERVING",
+            "the public port answers over TLS",
+        )
+        assert health_status(server.target) == "UNREACHABLE"  # plaintext is refused
+        assert _secure_health(admin, files, client_cert=True) == "SERVING"
+        assert _secure_health(admin, files, client_cert=False) == "UNREACHABLE"
+        assert server.stop() == 0
+
+
+def test_a_tls_key_without_its_certificate_is_one_error_line(tmp_path: Path) -> None:
+    with ServerProcess.start(
+        db=str(tmp_path / "store.db"), extra_args=["--tls-key", str(tmp_path / "k.pem")]
+    ) as server:
+        assert server.wait(timeout=60) == 1
+        assert "suggestfilter: error: --tls-cert: needs --tls-key" in server.stderr_text()

@@ -63,6 +63,7 @@ from suggestfilter._worker import (
     MESSAGE_STORE_UNREACHABLE,
     STATUS_READY,
     AdminSettings,
+    TlsFiles,
     WorkerSettings,
     run_admin_child,
     run_metrics_child,
@@ -122,6 +123,10 @@ class ServeSettings:
     tokens: TokenRegistry | None = None
     metrics_dir: str | None = None
     """The prometheus multiprocess directory to remove on exit (None: keep)."""
+    public_tls: TlsFiles | None = None
+    """TLS (or mutual TLS) of the public port; None: plaintext."""
+    admin_tls: TlsFiles | None = None
+    """TLS (or mutual TLS) of the admin port; None: plaintext."""
 
     def address(self, port: int) -> str:
         """``host:port`` for one of the ports."""
@@ -170,6 +175,7 @@ class Supervisor:
             grace=settings.grace,
             threads=settings.threads,
             limits=settings.limits,
+            tls=settings.public_tls,
         )
         self._store: Store | None = None
         self._store_reachable = True
@@ -343,6 +349,7 @@ class Supervisor:
             store_location=self.settings.store_location,
             tokens=self.settings.tokens or TokenRegistry.from_env_or_file(),
             grace=self.settings.grace,
+            tls=self.settings.admin_tls,
         )
         child = self._start_child(
             "admin",

@@ -39,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from suggestfilter._errors import StoreUnavailableError
+from suggestfilter._errors import StoreUnavailableError, SuggestFilterError
 from suggestfilter._model import SuggestionKind
 
 if TYPE_CHECKING:
@@ -67,6 +67,51 @@ STATUS_FAILED = "failed"
 
 
 @dataclass(frozen=True, slots=True)
+class TlsFiles:
+    """The PEM contents of a TLS port, read once by the supervisor.
+
+    With ``client_ca`` the port requires a client certificate signed by it
+    (mutual TLS). The gRPC credentials are built in the child that serves the
+    port (the supervisor creates no gRPC object).
+    """
+
+    cert: bytes
+    key: bytes
+    client_ca: bytes | None = None
+
+    @classmethod
+    def read(
+        cls, cert: str, key: str, client_ca: str | None = None, *, option_prefix: str = "--tls"
+    ) -> TlsFiles:
+        """Read the PEM files; SuggestFilterError names the option of an unreadable file."""
+
+        def read_pem(path: str, option: str) -> bytes:
+            try:
+                with open(path, "rb") as handle:
+                    return handle.read()
+            except OSError as error:
+                raise SuggestFilterError(f"{option} {path}: {error.strerror}") from error
+
+        return cls(
+            cert=read_pem(cert, f"{option_prefix}-cert"),
+            key=read_pem(key, f"{option_prefix}-key"),
+            client_ca=None
+            if client_ca is None
+            else read_pem(client_ca, f"{option_prefix}-client-ca"),
+        )
+
+    def server_credentials(self) -> grpc.ServerCredentials:
+        """The gRPC server credentials of these files."""
+        import grpc
+
+        return grpc.ssl_server_credentials(
+            [(self.key, self.cert)],
+            root_certificates=self.client_ca,
+            require_client_auth=self.client_ca is not None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class WorkerSettings:
     """What every public worker of one ``serve`` needs besides its list.
 
@@ -80,16 +125,18 @@ class WorkerSettings:
     grace: float = 5.0
     threads: int = 8
     limits: Limits | None = None
+    tls: TlsFiles | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class AdminSettings:
-    """What the admin child needs: its address, the store and the token registry."""
+    """What the admin child needs: its address, the store, the token registry and TLS."""
 
     address: str
     store_location: str
     tokens: TokenRegistry
     grace: float = 5.0
+    tls: TlsFiles | None = None
 
 
 class StoreReportSink:
@@ -220,6 +267,7 @@ def run_public_worker(
             report_sink=sink,
             reuse_port=True,
             max_workers=settings.threads,
+            credentials=None if settings.tls is None else settings.tls.server_credentials(),
         )
         server.start()
     except Exception as error:
@@ -250,7 +298,10 @@ def run_admin_child(settings: AdminSettings, *, control_fd: int, status_fd: int)
         from suggestfilter._admin_server import create_admin_server
 
         server, _ = create_admin_server(
-            settings.address, settings.store_location, tokens=settings.tokens
+            settings.address,
+            settings.store_location,
+            tokens=settings.tokens,
+            credentials=None if settings.tls is None else settings.tls.server_credentials(),
         )
         server.start()
     except Exception as error:

@@ -27,6 +27,7 @@ from suggestfilter._metrics_http import prepare_multiprocess_dir, switch_to_mult
 if TYPE_CHECKING:
     from suggestfilter._auth import TokenRegistry
     from suggestfilter._supervisor import Supervisor
+    from suggestfilter._worker import TlsFiles
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -117,7 +118,32 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=None,
         help="admin bearer tokens (name role sha256 per line); also SUGGESTFILTER_ADMIN_TOKENS",
     )
+    for prefix, port in (("--tls", "public"), ("--admin-tls", "admin")):
+        parser.add_argument(
+            f"{prefix}-cert", metavar="PEM", help=f"certificate chain: serve the {port} port on TLS"
+        )
+        parser.add_argument(f"{prefix}-key", metavar="PEM", help=f"private key of {prefix}-cert")
+        parser.add_argument(
+            f"{prefix}-client-ca",
+            metavar="PEM",
+            help=f"require client certificates signed by this CA on the {port} port (mutual TLS)",
+        )
     parser.set_defaults(func=run_serve)
+
+
+def _tls_files(args: argparse.Namespace, prefix: str) -> TlsFiles | None:
+    """The TLS files of one port from ``--{prefix}-cert/-key/-client-ca``; None: plaintext."""
+    from suggestfilter._worker import TlsFiles
+
+    attribute = prefix.replace("-", "_")
+    cert = getattr(args, f"{attribute}_cert")
+    key = getattr(args, f"{attribute}_key")
+    client_ca = getattr(args, f"{attribute}_client_ca")
+    if cert is None and key is None and client_ca is None:
+        return None
+    if cert is None or key is None:
+        raise InvalidInputError(f"--{prefix}-cert", f"needs --{prefix}-key, and the reverse")
+    return TlsFiles.read(cert, key, client_ca, option_prefix=f"--{prefix}")
 
 
 def _validate(args: argparse.Namespace) -> None:
@@ -201,6 +227,8 @@ def _serve(args: argparse.Namespace, location: str, metrics_dir: str) -> int:
         threads=args.threads,
         tokens=tokens,
         metrics_dir=metrics_dir,
+        public_tls=_tls_files(args, "tls"),
+        admin_tls=_tls_files(args, "admin-tls"),
     )
 
     def announce(supervisor: Supervisor) -> None:
@@ -243,12 +271,14 @@ def _print_banner(
 
     assert isinstance(settings, ServeSettings)
     host = _client_host(settings.host)
+    public_tls = ", TLS" if settings.public_tls is not None else ""
+    admin_tls = "  (TLS)" if settings.admin_tls is not None else ""
     lines = [
         f"suggestfilter: public API   grpc://{host}:{settings.port}"
-        f"  ({settings.workers} workers; health, reflection)"
+        f"  ({settings.workers} workers; health, reflection{public_tls})"
     ]
     if admin_serving:
-        lines.append(f"suggestfilter: admin API    grpc://{host}:{settings.admin_port}")
+        lines.append(f"suggestfilter: admin API    grpc://{host}:{settings.admin_port}{admin_tls}")
     if settings.metrics_port is not None:
         lines.append(f"suggestfilter: metrics      http://{host}:{settings.metrics_port}/metrics")
     lines.append(f"suggestfilter: store        {_redacted(settings.store_location)}")
