@@ -180,6 +180,11 @@ def test_loadtest_command_measures_the_echo_floor_alone() -> None:
         (["--echo-floor", "--blocked-share", "2"], "--blocked-share: must be between 0 and 1"),
         (["--echo-floor", "--canary", "oops"], "--canary: expected TERM:CATEGORY:VERSION"),
         (["--echo-floor", "--canary", "flumbrix:nope:2"], "--canary: unknown category 'nope'"),
+        (
+            ["--echo-floor", "--terms", "/nonexistent.csv"],
+            "--terms: no such file: /nonexistent.csv",
+        ),
+        (["--echo-floor", "--rounds", "0"], "--rounds: must be at least 1"),
     ],
 )
 def test_loadtest_command_refuses_bad_arguments(arguments: list[str], message: str) -> None:
