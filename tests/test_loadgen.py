@@ -594,3 +594,11 @@ def test_retry_policy_hides_failures_a_retry_recovers(
     result = lg.run_load(target, _plan(), settings, progress=None)
     assert result.requests > 0 and result.errors == {}
     assert servicer.calls > result.requests
+
+
+@pytest.mark.parametrize("api", lg.CLIENT_APIS)
+def test_an_unreachable_target_fails_the_run(free_port: int, api: str) -> None:
+    settings = lg.LoadSettings(duration=0.2, api=api, client_processes=0, connect_timeout=0.3)
+    target = f"127.0.0.1:{free_port}"
+    with pytest.raises(RuntimeError, match=f"cannot connect to {target} within 0.3 s"):
+        lg.run_load(target, _plan(), settings, progress=None)

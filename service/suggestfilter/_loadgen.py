@@ -1012,6 +1012,10 @@ class _StopSignal(Protocol):
     def wait(self, timeout: float | None = ...) -> bool: ...
 
 
+def _unreachable(target: str, settings: LoadSettings) -> RuntimeError:
+    return RuntimeError(f"cannot connect to {target} within {settings.connect_timeout:g} s")
+
+
 def _begin(lanes: Sequence[_Lane], warmup: float, window: tuple[float, float] | None) -> float:
     """Start the clock: calls started within ``warmup`` seconds from now are not timed."""
     began = time.perf_counter()
@@ -1036,7 +1040,10 @@ def _run_sync_lanes(
     channels = [grpc.insecure_channel(target, options=options) for _ in lanes]
     try:
         for channel in channels:
-            grpc.channel_ready_future(channel).result(timeout=CALL_TIMEOUT)
+            try:
+                grpc.channel_ready_future(channel).result(timeout=settings.connect_timeout)
+            except grpc.FutureTimeoutError:
+                raise _unreachable(target, settings) from None
         stop = threading.Event()
         threads = [
             threading.Thread(target=driver, args=(lane, channel, stop), daemon=True)
@@ -1127,7 +1134,10 @@ def _run_aio_lanes(
         channels = [grpc.aio.insecure_channel(target, options=options) for _ in lanes]
         try:
             for channel in channels:
-                await asyncio.wait_for(channel.channel_ready(), CALL_TIMEOUT)
+                try:
+                    await asyncio.wait_for(channel.channel_ready(), settings.connect_timeout)
+                except TimeoutError:
+                    raise _unreachable(target, settings) from None
             stop = asyncio.Event()
             start()
             began = _begin(lanes, settings.warmup, settings.window)
@@ -1173,7 +1183,8 @@ class LoadSettings:
     makes the client resilient as a frontend should be: every channel gets
     :data:`RETRY_SERVICE_CONFIG` and a 50 ms reconnect backoff, and calls wait
     for a connection (``wait_for_ready``) within their deadline. Off, every
-    failure counts.
+    failure counts. A lane whose channel is not ready within
+    ``connect_timeout`` seconds fails the run.
     """
 
     mode: str = "unary"
@@ -1186,6 +1197,7 @@ class LoadSettings:
     warmup: float = 0.0
     window: tuple[float, float] | None = None
     retry: bool = False
+    connect_timeout: float = CALL_TIMEOUT
 
 
 def _lanes_for(plan: LoadPlan, first: int, count: int, settings: LoadSettings) -> list[_Lane]:

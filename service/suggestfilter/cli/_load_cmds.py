@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from suggestfilter._errors import InvalidInputError
+from suggestfilter._errors import InvalidInputError, SuggestFilterError
 from suggestfilter._model import Policy, TermEntry
 
 DEFAULT_CONCURRENCY = 8
@@ -294,7 +294,10 @@ def run_loadtest(args: argparse.Namespace) -> int:
                 if round_index % 2:
                     runs.reverse()  # alternate who goes first, so drift hits both alike
                 for into, target, run_settings in runs:
-                    result = _loadgen.run_load(target, plan, run_settings, progress=progress)
+                    try:
+                        result = _loadgen.run_load(target, plan, run_settings, progress=progress)
+                    except RuntimeError as error:
+                        raise SuggestFilterError(str(error)) from error
                     if mode in into:
                         into[mode].merge(result, sequential=True)
                     else:
