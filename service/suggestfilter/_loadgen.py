@@ -18,8 +18,16 @@ runs. The pieces, in the order the command uses them:
   session, from threads (grpc's sync stubs) or an asyncio loop (``grpc.aio``),
   in this process or in several client processes, and returns a
   :class:`LoadResult` with an HDR latency histogram, errors by status code,
-  wrong verdicts and the list versions each connection saw.
-- :func:`format_report` and :func:`report_json` render results.
+  wrong verdicts and the list versions each connection saw. Measured on 2
+  cores against the echo floor: sync stubs give more unary calls per second
+  (about 2,500 vs 2,060), ``grpc.aio`` more stream messages (about 3,480 vs
+  2,070), and two client processes more than one.
+- :func:`format_report` and :func:`report_document` render results.
+
+A response names the list version that decided it; the oracle takes its
+expectation at that version (a canary term added by a later version is
+allowed before it and blocked from it on), and every connection's versions
+must never go back.
 
 No typed query and no term is ever logged or reported: wrong verdicts are
 described by field, expected and actual action and category, and the kind of
