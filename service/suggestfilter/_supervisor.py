@@ -591,9 +591,11 @@ class Supervisor:
             _LOGGER.info("the store is reachable again")
         else:
             _LOGGER.warning(
-                "the store is unreachable (%s): list version %s keeps serving",
+                "the store is unreachable (%s): %s",
                 error,
-                self.serving_version,
+                "nothing is served until it answers"
+                if self.serving_version is None
+                else f"list version {self.serving_version} keeps serving",
             )
         message = MESSAGE_STORE_REACHABLE if reachable else MESSAGE_STORE_UNREACHABLE
         for child in self._workers:
