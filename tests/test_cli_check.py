@@ -84,6 +84,7 @@ def test_check_intervening_query_and_locale(term_files: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "query:      INTERVENE  category=exploitation" in result.stdout
+    assert "intervention: Help is available.  https://example.org/help" in result.stdout
     french = _run(
         "check", "merdouille", "--terms", "terms.csv", "--locale", "fr-CA", cwd=term_files
     )

@@ -139,6 +139,10 @@ def run_check(args: argparse.Namespace) -> int:
     kind = _KINDS[args.kind]
     explanation = matcher.explain(args.text, kind, args.locale)
     print(format_explanation(args.text, explanation, args.kind, args.locale))
+    if explanation.query_verdict.action is Action.INTERVENE:
+        notice = matcher.decide(args.text, [], args.locale).intervention
+        if notice is not None:
+            print(f"intervention: {notice.message}  {notice.help_url}".rstrip())
     return 0
 
 
