@@ -6,6 +6,7 @@ Every term here is synthetic (``badword``, ``zorblax``) or generic profanity.
 from __future__ import annotations
 
 import itertools
+import random
 from collections.abc import Callable
 
 import pytest
@@ -516,3 +517,47 @@ def test_entries_sharing_a_key_all_apply() -> None:
     assert matcher.suggestion_verdict("zuuut", Q, "en").rule_id == "r-long"
     explained = {(m.rule_id, m.suppressed) for m in matcher.explain("zut", Q, "de").matches}
     assert explained == {("r-de", True), ("r-de-allow", False)}
+
+
+_FUZZ_ALPHABET = list(
+    "abdwory sAB#_-.@$!|+0123456789\u200b\u0301\u0430\uff41\u01c6\u00df\ufb03\t\u0130\u0131"
+)
+
+
+def test_random_terms_match_their_own_text_and_never_crash() -> None:
+    rng = random.Random(2)
+    for _ in range(60):
+        entries = [
+            TermEntry(
+                "".join(rng.choice(_FUZZ_ALPHABET) for _ in range(rng.randint(1, 8))),
+                "profanity",
+                match=rng.choice(list(MatchMode)),
+                locale=rng.choice(["", "fr"]),
+            )
+            for _ in range(15)
+        ]
+        try:
+            matcher = Matcher.compile(entries, POLICY)
+        except PolicyError:
+            continue  # a term that folds to nothing
+        for entry in entries:
+            for kind in SuggestionKind:
+                verdict = matcher.suggestion_verdict(entry.term, kind, "fr-CA")
+                explanation = matcher.explain(entry.term, kind, "fr-CA")
+                assert verdict == explanation.suggestion_verdict, (entry, kind)
+                for match in explanation.matches:
+                    assert 0 <= match.start < match.end <= len(entry.term)
+            rules = {m.rule_id for m in matcher.explain(entry.term, Q, "fr").matches}
+            assert entry.rule_id in rules, entry
+
+
+def test_random_text_never_crashes_and_pre_check_agrees(matcher: Matcher) -> None:
+    rng = random.Random(1)
+    alphabet = _FUZZ_ALPHABET + [chr(rng.randrange(0x20, 0xD7FF)) for _ in range(100)]
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 25)))
+        for kind in SuggestionKind:
+            explanation = matcher.explain(text, kind, "en")
+            assert matcher.suggestion_verdict(text, kind, "en") == explanation.suggestion_verdict
+            for match in explanation.matches:
+                assert 0 <= match.start < match.end <= len(text)
