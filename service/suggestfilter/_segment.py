@@ -31,6 +31,7 @@ UNKNOWN_BASE_COST = 12.0
 UNKNOWN_CHAR_COST = 1.0
 TERM_COST = 8.0
 MAX_SEGMENTED_LENGTH = 64
+SEGMENT_CACHE_SIZE = 65_536
 
 _SQUEEZE_RE = re.compile(r"(.)\1+")
 _WORD_RE = re.compile(r"[^\W\d_]+")
@@ -64,6 +65,24 @@ def word_costs() -> Mapping[str, float]:
 
 
 def segment(letters: str, term_edges: Mapping[tuple[int, int], float] | None = None) -> list[int]:
+    """The inner word boundaries of the cheapest split of ``letters`` (cached).
+
+    See :func:`segment_uncached`.
+    """
+    edges = tuple(sorted(term_edges.items())) if term_edges else ()
+    return list(_segment_cached(letters, edges))
+
+
+@functools.lru_cache(maxsize=SEGMENT_CACHE_SIZE)
+def _segment_cached(
+    letters: str, edges: tuple[tuple[tuple[int, int], float], ...]
+) -> tuple[int, ...]:
+    return tuple(segment_uncached(letters, dict(edges)))
+
+
+def segment_uncached(
+    letters: str, term_edges: Mapping[tuple[int, int], float] | None = None
+) -> list[int]:
     """The inner word boundaries of the cheapest split of ``letters``.
 
     ``letters`` is squeezed folded text without separators. ``term_edges``
