@@ -38,17 +38,26 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture
-def published_db(tmp_path: Path) -> str:
-    """A SQLite store with the demo list published as version 1."""
-    location = str(tmp_path / "store.db")
+@pytest.fixture(scope="module")
+def published_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite store with the demo list published (shared by this module's tests)."""
+    location = str(tmp_path_factory.mktemp("serve") / "store.db")
     assert publish_demo(location) >= 1
     return location
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def server(published_db: str) -> Iterator[ServerProcess]:
-    """One worker serving the published demo list; stopped afterwards."""
+    """One worker serving the published demo list, shared by the tests that only call it."""
+    with ServerProcess.start(db=published_db, workers=1) as process:
+        process.wait_for_health("SERVING")
+        yield process
+        assert process.stop() == 0
+
+
+@pytest.fixture
+def own_server(published_db: str) -> Iterator[ServerProcess]:
+    """One worker serving the published demo list, for a test that stops it."""
     with ServerProcess.start(db=published_db, workers=1) as process:
         process.wait_for_health("SERVING")
         yield process
@@ -249,7 +258,8 @@ def test_metrics_endpoint_serves_only_the_metrics_path(server: ServerProcess) ->
 # --- SIGTERM ---------------------------------------------------------------------
 
 
-def test_sigterm_drains_an_open_stream_and_exits_zero(server: ServerProcess) -> None:
+def test_sigterm_drains_an_open_stream_and_exits_zero(own_server: ServerProcess) -> None:
+    server = own_server
     outgoing: queue.Queue[filter_pb2.FilterRequest | None] = queue.Queue()
 
     def keystrokes() -> Iterator[filter_pb2.FilterRequest]:
@@ -275,7 +285,8 @@ def test_sigterm_drains_an_open_stream_and_exits_zero(server: ServerProcess) -> 
     assert "stopped" in server.stderr_text()
 
 
-def test_sigterm_with_nothing_in_flight_exits_zero_quickly(server: ServerProcess) -> None:
+def test_sigterm_with_nothing_in_flight_exits_zero_quickly(own_server: ServerProcess) -> None:
+    server = own_server
     started = time.monotonic()
     assert server.stop() == 0
     assert time.monotonic() - started < 15  # far below the kill deadline, not a speed check
