@@ -61,6 +61,7 @@ from suggestfilter._worker import (
     MESSAGE_STOP,
     MESSAGE_STORE_REACHABLE,
     MESSAGE_STORE_UNREACHABLE,
+    STATUS_FAILED,
     STATUS_READY,
     AdminSettings,
     TlsFiles,
@@ -419,7 +420,7 @@ class Supervisor:
             if line == STATUS_READY:
                 child.ready = True
             elif line:
-                child.failure = line
+                child.failure = line.removeprefix(f"{STATUS_FAILED}: ")
 
     def _send(self, child: _Child, message: str) -> None:
         with contextlib.suppress(OSError):
