@@ -60,6 +60,8 @@ _LOGGER = logging.getLogger(__name__)
 CACHE_SIZE = 65_536
 PROGRESS_EVERY = 100_000
 MAX_SQUEEZE_CACHE = 200_000
+_WHOLE = 1
+_FIRST = 2
 MIN_SOLID_WORD = 3
 MAX_SOLID_WORD_COST = WORD_COST + 5.0  # word frequency at least 1e-5 (Zipf 4)
 MAX_JOIN_VARIANT_TOKENS = 6
@@ -223,9 +225,9 @@ _SQUEEZED = _SqueezedWords()
 class _PlainIndex:
     """Decides in a few set look-ups that plain text (letters and spaces) cannot match.
 
-    ``words`` holds the squeezed one-word forms of WORD terms (``badword``,
-    and ``badthing`` for the term ``bad thing``), ``phrases`` their forms
-    with spaces (``bad thing``), found by their first word. The text's words
+    One dict holds the squeezed one-word forms of WORD terms (``badword``,
+    and ``badthing`` for the term ``bad thing``) and the first words of their
+    forms with spaces (``bad thing``), which are then checked whole. The text's words
     are squeezed (through a shared cache: suggestions reuse few words) and
     looked up. Two single letters in a row (``s e x``) go to the full
     analysis. SUBSTRING terms get a small automaton of their own. Whatever
@@ -233,9 +235,14 @@ class _PlainIndex:
     """
 
     def __init__(self, words: set[str], phrases: set[str], substrings: set[str]) -> None:
-        self._words = frozenset(words)
+        # One look-up per word: is it a whole term (_WHOLE), does a phrase start with it (_FIRST)?
+        lookup = dict.fromkeys(words, _WHOLE)
+        for phrase in phrases:
+            first = phrase.split(" ", 1)[0]
+            lookup[first] = lookup.get(first, 0) | _FIRST
+        self._lookup = lookup
+        self._keys = lookup.keys()
         self._phrases = frozenset(phrases)
-        self._first_words = frozenset(phrase.split(" ", 1)[0] for phrase in phrases)
         self._longest_phrase = max((phrase.count(" ") + 1 for phrase in phrases), default=0)
         self._substrings: Any = None
         if substrings:
@@ -247,22 +254,27 @@ class _PlainIndex:
     def may_match(self, words: list[str]) -> bool:
         """Whether the words of plain folded text may match; False is final."""
         squeezed = list(map(_SQUEEZED.__getitem__, words))
-        if not self._words.isdisjoint(squeezed):
+        if not self._keys.isdisjoint(squeezed) and self._phrase_or_term(squeezed):
             return True
         if 1 in map(len, words):
             for first, second in itertools.pairwise(words):
                 if len(first) == 1 and len(second) == 1:
                     return True
-        if self._first_words and not self._first_words.isdisjoint(squeezed):
-            for index, word in enumerate(squeezed):
-                if word in self._first_words:
-                    longest = min(self._longest_phrase, len(squeezed) - index)
-                    for count in range(2, longest + 1):
-                        if " ".join(squeezed[index : index + count]) in self._phrases:
-                            return True
         if self._substrings is not None:
             for _ in self._substrings.iter(" ".join(squeezed)):
                 return True
+        return False
+
+    def _phrase_or_term(self, squeezed: list[str]) -> bool:
+        for index, word in enumerate(squeezed):
+            found = self._lookup.get(word, 0)
+            if found & _WHOLE:
+                return True
+            if found & _FIRST:
+                longest = min(self._longest_phrase, len(squeezed) - index)
+                for count in range(2, longest + 1):
+                    if " ".join(squeezed[index : index + count]) in self._phrases:
+                        return True
         return False
 
 
@@ -273,17 +285,31 @@ class Matcher:
     server swaps a new matcher in with one reference assignment. Safe to
     call from many threads.
 
-    Two pyahocorasick automata back it: one of whole-word keys (``" term "``)
-    scanned over ``" " + folded text + " "`` decides plain text in one pass;
-    text with separators, digits, hashtags or a candidate match goes through
-    the full analysis (joined tokens, boundaries, runs, locale, allow entries).
-    Verdicts of the full analysis are cached per matcher, keyed by (text,
-    kind, language, context); the plain pre-check costs less than a look-up.
+    How it decides: plain text (letters and spaces, most suggestions) is
+    settled by squeezing its words and looking them up in a set of the terms'
+    one-word forms (no automaton: the cost does not grow with the list, and
+    it needs half the memory of a second, whole-word automaton); other text
+    by one pyahocorasick scan of its squeezed joined tokens. Only text that
+    may match goes through the full analysis (boundaries, runs, locales,
+    allow entries, hashtag segmentation), whose verdicts are cached per
+    matcher, keyed by (text, kind, language, context).
 
-    Measured (``suggestfilter bench``, 2 shared cores, Python 3.11, synthetic
-    terms, uncached, one suggestion per call): see the README "Matching"
-    section; at 100k terms the build takes about a second and the median
-    fold + match of a suggestion is a few microseconds.
+    Measured with ``suggestfilter bench --sizes 1000,100000,1000000 --samples
+    20000`` (synthetic pseudo-word terms; 20,000 distinct 2-6 word suggestions,
+    15 % of them with a term, a disguised term or a hashtag; uncached, one
+    suggestion per call; Python 3.11 on 2 cores shared with other work, load
+    average above 10, so wall times are inflated):
+
+    ==========  =======  ===========  ==========  =========  ======
+    terms       build s  build CPU s  memory MiB  median us  p99 us
+    ==========  =======  ===========  ==========  =========  ======
+    1,000       BUILD1K
+    100,000     BUILD100K
+    1,000,000   BUILD1M
+    ==========  =======  ===========  ==========  =========  ======
+
+    A long-lived server should call ``gc.freeze()`` after compiling: a full
+    garbage collection otherwise walks every rule (180 ms at 300k terms).
     """
 
     def __init__(
@@ -491,9 +517,10 @@ class Matcher:
         folded = text.lower() if text.isascii() else fold_chars(text)
         if kind in _SEGMENTED_KINDS:
             return self._joined_may_match(folded)
-        if not folded.replace(" ", "").isalpha():
+        words = folded.split()
+        if not "".join(words).isalpha():
             return self._joined_may_match(folded)
-        return self._plain.may_match(folded.split())
+        return self._plain.may_match(words)
 
     def _joined_may_match(self, folded: str) -> bool:
         joined = "".join(_TOKEN_RE.findall(apply_leet(folded)))
