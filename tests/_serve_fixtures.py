@@ -7,7 +7,6 @@ always runs as a real subprocess (see ``_server_process``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 import grpc
@@ -15,34 +14,15 @@ from suggestfilter._admin_ops import AdminOps
 from suggestfilter._demo import demo_entries, demo_policy
 from suggestfilter._model import TermEntry
 from suggestfilter._store import open_store
+from suggestfilter.client import FRONTEND_CHANNEL_OPTIONS
 from suggestfilter.v1 import filter_pb2
 
 KIND_QUERY = filter_pb2.SUGGESTION_KIND_QUERY
 
-RETRY_SERVICE_CONFIG = {
-    "methodConfig": [
-        {
-            "name": [{"service": "suggestfilter.v1.SuggestionFilterService"}],
-            "retryPolicy": {
-                "maxAttempts": 3,
-                "initialBackoff": "0.01s",
-                "maxBackoff": "0.1s",
-                "backoffMultiplier": 2,
-                "retryableStatusCodes": ["UNAVAILABLE", "CANCELLED"],
-            },
-        }
-    ]
-}
-"""What a frontend's channel should carry: a call that races a draining worker's GOAWAY
-(gRPC core cancels calls that reach a server after its shutdown began) is retried once
-on the next worker instead of failing. Filter is idempotent, so a retry is always safe."""
-
 
 def open_channel(target: str) -> grpc.Channel:
     """An insecure channel to ``target`` with the retry policy frontends use."""
-    return grpc.insecure_channel(
-        target, options=[("grpc.service_config", json.dumps(RETRY_SERVICE_CONFIG))]
-    )
+    return grpc.insecure_channel(target, options=FRONTEND_CHANNEL_OPTIONS)
 
 
 def published_version(location: str) -> int | None:

@@ -41,7 +41,6 @@ import asyncio
 import collections
 import contextlib
 import dataclasses
-import json
 import logging
 import multiprocessing
 import multiprocessing.synchronize
@@ -61,6 +60,7 @@ import grpc.aio
 from hdrh.histogram import HdrHistogram
 
 from suggestfilter._model import Action, EntryKind, Policy, SuggestionKind, TermEntry
+from suggestfilter.client import FRONTEND_CHANNEL_OPTIONS
 from suggestfilter.v1 import filter_pb2
 
 _LOGGER = logging.getLogger(__name__)
@@ -904,49 +904,11 @@ class _Lane:
 CALL_TIMEOUT: Final = 10.0
 
 
-RETRY_SERVICE_CONFIG: Final = json.dumps(
-    {
-        "methodConfig": [
-            {
-                "name": [
-                    {"service": "suggestfilter.v1.SuggestionFilterService", "method": "Filter"},
-                    {
-                        "service": "suggestfilter.v1.SuggestionFilterService",
-                        "method": "FilterSession",
-                    },
-                ],
-                "retryPolicy": {
-                    "maxAttempts": 3,
-                    "initialBackoff": "0.01s",
-                    "maxBackoff": "0.1s",
-                    "backoffMultiplier": 2,
-                    "retryableStatusCodes": ["UNAVAILABLE", "CANCELLED"],
-                },
-            }
-        ]
-    }
-)
-"""The gRPC retry policy of ``--retry``: Filter and FilterSession (read-only) are
-retried up to 3 attempts on UNAVAILABLE or CANCELLED, the codes a call gets when
-it races a worker's shutdown (grpc-core cancels calls not yet handed to the
-application when ``server.stop`` begins). Report is never retried."""
-
-# With --retry: reconnect within 50 ms to 1 s (gRPC's default first backoff is
-# 1 s, during which every call fails fast), and calls wait for the connection.
-# A closing SO_REUSEPORT listener resets the connections still in its accept
-# queue (unless net.ipv4.tcp_migrate_req=1), so a reconnect can fail once.
-_RESILIENT_OPTIONS: Final = (
-    ("grpc.initial_reconnect_backoff_ms", 50),
-    ("grpc.min_reconnect_backoff_ms", 50),
-    ("grpc.max_reconnect_backoff_ms", 1000),
-)
-
-
 def _channel_options(*, retry: bool = False) -> list[tuple[str, Any]]:
     # A local subchannel pool gives every channel its own TCP connection, so
     # SO_REUSEPORT spreads the lanes over the server's worker processes.
     return [
-        *([("grpc.service_config", RETRY_SERVICE_CONFIG), *_RESILIENT_OPTIONS] if retry else []),
+        *(FRONTEND_CHANNEL_OPTIONS if retry else ()),
         ("grpc.use_local_subchannel_pool", 1),
         ("grpc.max_receive_message_length", 16 * 1024 * 1024),
     ]
@@ -1189,9 +1151,9 @@ class LoadSettings:
     counted in the throughput. ``window`` (start, end), in seconds after the
     clock starts, selects calls for the result's window histogram. ``retry``
     makes the client resilient as a frontend should be: every channel gets
-    :data:`RETRY_SERVICE_CONFIG` and a 50 ms reconnect backoff, and calls wait
-    for a connection (``wait_for_ready``) within their deadline. Off, every
-    failure counts. A lane whose channel is not ready within
+    :data:`suggestfilter.client.FRONTEND_CHANNEL_OPTIONS` (retry policy, 50 ms
+    reconnect backoff), and calls wait for a connection (``wait_for_ready``)
+    within their deadline. Off, every failure counts. A lane whose channel is not ready within
     ``connect_timeout`` seconds fails the run.
     """
 

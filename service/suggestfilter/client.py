@@ -30,6 +30,7 @@ calling process, with an injectable failure.
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import queue
 import threading
@@ -65,16 +66,59 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_DEADLINE_S",
+    "FRONTEND_CHANNEL_OPTIONS",
     "FilterClient",
     "FilterResult",
     "FilterSessionClient",
     "InProcessFilterClient",
+    "RETRY_SERVICE_CONFIG",
     "Suggestion",
 ]
 
 _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_DEADLINE_S = 0.025
+
+RETRY_SERVICE_CONFIG = json.dumps(
+    {
+        "methodConfig": [
+            {
+                "name": [
+                    {"service": "suggestfilter.v1.SuggestionFilterService", "method": "Filter"},
+                    {
+                        "service": "suggestfilter.v1.SuggestionFilterService",
+                        "method": "FilterSession",
+                    },
+                ],
+                "retryPolicy": {
+                    "maxAttempts": 3,
+                    "initialBackoff": "0.01s",
+                    "maxBackoff": "0.1s",
+                    "backoffMultiplier": 2,
+                    "retryableStatusCodes": ["UNAVAILABLE", "CANCELLED"],
+                },
+            }
+        ]
+    }
+)
+"""The gRPC retry policy every frontend channel should carry.
+
+Filter and FilterSession are read-only, so they are retried (up to 3 attempts,
+within the call's deadline) on UNAVAILABLE or CANCELLED: the codes a call gets
+when it races a worker generation that is draining during a hot reload (gRPC
+core cancels calls not yet handed to a handler when ``server.stop`` begins).
+Report is never retried.
+"""
+
+FRONTEND_CHANNEL_OPTIONS: tuple[tuple[str, Any], ...] = (
+    ("grpc.service_config", RETRY_SERVICE_CONFIG),
+    # gRPC's default first reconnect backoff is 1 s, during which every call fails
+    # fast; a reload resets at most a few connections, so reconnect sooner.
+    ("grpc.initial_reconnect_backoff_ms", 50),
+    ("grpc.min_reconnect_backoff_ms", 50),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+)
+"""Channel options :class:`FilterClient` uses unless the caller overrides them."""
 """The default deadline of one filter call: 25 ms."""
 
 
@@ -262,7 +306,9 @@ class FilterClient:
 
     ``targets``: ``host:port`` or a list of them, one channel each.
     ``deadline``: seconds per call (default 25 ms). ``credentials``: channel
-    credentials for TLS; plaintext when None. ``on_failure(reason)`` is called
+    credentials for TLS; plaintext when None. ``options``: gRPC channel options,
+    added to (and overriding by name) :data:`FRONTEND_CHANNEL_OPTIONS`, which
+    retry a call that races a hot reload. ``on_failure(reason)`` is called
     for every failed call, e.g. to count it in the frontend's own metrics
     (this module imports no metrics library). Thread-safe; close it when done
     (or use it as a context manager).
@@ -283,11 +329,18 @@ class FilterClient:
         if deadline <= 0:
             raise ValueError("deadline must be positive")
         self.deadline = deadline
+        overridden = {name for name, _ in options}
+        channel_options = [
+            *(option for option in FRONTEND_CHANNEL_OPTIONS if option[0] not in overridden),
+            *options,
+        ]
         if credentials is None:
-            self._channels = [grpc.insecure_channel(t, options=list(options)) for t in target_list]
+            self._channels = [
+                grpc.insecure_channel(t, options=channel_options) for t in target_list
+            ]
         else:
             self._channels = [
-                grpc.secure_channel(t, credentials, options=list(options)) for t in target_list
+                grpc.secure_channel(t, credentials, options=channel_options) for t in target_list
             ]
         self._stubs = [
             filter_pb2_grpc.SuggestionFilterServiceStub(c)  # type: ignore[no-untyped-call]
