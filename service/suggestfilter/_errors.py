@@ -10,6 +10,7 @@
     │   └── PermissionDeniedError   the credentials lack the role (PERMISSION_DENIED)
     ├── RateLimitedError         too many requests from one caller (RESOURCE_EXHAUSTED)
     ├── NotServingError          no usable term list is loaded (UNAVAILABLE)
+    ├── ReportsNotAcceptedError  this server is configured without a report store (UNIMPLEMENTED)
     └── StoreError               the term store failed
         ├── NotFoundError           an unknown version, entry or report (NOT_FOUND)
         ├── ConflictError           a concurrent edit or a forbidding state (FAILED_PRECONDITION)
@@ -82,6 +83,12 @@ class NotServingError(SuggestFilterError):
     """No usable term list is loaded: the filter fails closed."""
 
     grpc_code = grpc.StatusCode.UNAVAILABLE
+
+
+class ReportsNotAcceptedError(SuggestFilterError):
+    """This server is configured without a report store."""
+
+    grpc_code = grpc.StatusCode.UNIMPLEMENTED
 
 
 class StoreError(SuggestFilterError):

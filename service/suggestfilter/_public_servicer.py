@@ -27,7 +27,11 @@ import grpc
 from google.protobuf.message import DecodeError
 
 from suggestfilter import _metrics
-from suggestfilter._errors import InvalidInputError, NotServingError, SuggestFilterError
+from suggestfilter._errors import (
+    InvalidInputError,
+    NotServingError,
+    ReportsNotAcceptedError,
+)
 from suggestfilter._model import Action, KeystrokeDecision, SuggestionKind, Verdict
 from suggestfilter._serving_state import SERVICE_NAME, ServingState
 from suggestfilter._status import abort_with_error, code_for_error
@@ -96,12 +100,6 @@ def add_servicer_to_server(servicer: SuggestionFilterServicer, server: grpc.Serv
     }
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE_NAME, handlers),))
     server.add_registered_method_handlers(SERVICE_NAME, handlers)  # type: ignore[attr-defined]
-
-
-class ReportsNotAcceptedError(SuggestFilterError):
-    """This server has no report sink."""
-
-    grpc_code = grpc.StatusCode.UNIMPLEMENTED
 
 
 class _MethodMetrics:

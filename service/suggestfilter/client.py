@@ -67,11 +67,11 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_DEADLINE_S",
     "FRONTEND_CHANNEL_OPTIONS",
+    "RETRY_SERVICE_CONFIG",
     "FilterClient",
     "FilterResult",
     "FilterSessionClient",
     "InProcessFilterClient",
-    "RETRY_SERVICE_CONFIG",
     "Suggestion",
 ]
 
