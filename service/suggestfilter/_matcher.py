@@ -62,6 +62,8 @@ PROGRESS_EVERY = 100_000
 MAX_SQUEEZE_CACHE = 200_000
 _WHOLE = 1
 _FIRST = 2
+_SINGLE = 4
+NOT_LETTERS = "\x00"
 MIN_SOLID_WORD = 3
 MAX_SOLID_WORD_COST = WORD_COST + 5.0  # word frequency at least 1e-5 (Zipf 4)
 MAX_JOIN_VARIANT_TOKENS = 6
@@ -210,10 +212,18 @@ def _join_variants(tokens: list[str]) -> list[str]:
 
 
 class _SqueezedWords(dict[str, str]):
-    """Word -> squeezed word, computed on first use; bounded, shared by every matcher."""
+    """Word -> squeezed word, or ``NOT_LETTERS`` when it holds anything but letters.
+
+    Computed on first use; bounded; shared by every matcher.
+    """
 
     def __missing__(self, word: str) -> str:
-        squeezed = _SQUEEZE_RE.sub(r"\1", word) if _DOUBLE_RE.search(word) else word
+        if not word.isalpha():
+            squeezed = NOT_LETTERS
+        elif _DOUBLE_RE.search(word):
+            squeezed = _SQUEEZE_RE.sub(r"\1", word)
+        else:
+            squeezed = word
         if len(self) < MAX_SQUEEZE_CACHE:
             self[word] = squeezed
         return squeezed
@@ -229,17 +239,22 @@ class _PlainIndex:
     and ``badthing`` for the term ``bad thing``) and the first words of their
     forms with spaces (``bad thing``), which are then checked whole. The text's words
     are squeezed (through a shared cache: suggestions reuse few words) and
-    looked up. Two single letters in a row (``s e x``) go to the full
-    analysis. SUBSTRING terms get a small automaton of their own. Whatever
+    looked up. Two single letters in a row (``s e x``) whose letters occur in
+    terms go to the full analysis. SUBSTRING terms get a small automaton of their own. Whatever
     the index says may match goes to the full analysis, which decides.
     """
 
-    def __init__(self, words: set[str], phrases: set[str], substrings: set[str]) -> None:
-        # One look-up per word: is it a whole term (_WHOLE), does a phrase start with it (_FIRST)?
+    def __init__(
+        self, words: set[str], phrases: set[str], substrings: set[str], alphabet: set[str]
+    ) -> None:
+        # One look-up per word: is it a whole term, does a phrase start with it,
+        # is it a single letter that could join its neighbour (s e x)?
         lookup = dict.fromkeys(words, _WHOLE)
         for phrase in phrases:
             first = phrase.split(" ", 1)[0]
             lookup[first] = lookup.get(first, 0) | _FIRST
+        for char in alphabet:
+            lookup[char] = lookup.get(char, 0) | _SINGLE
         self._lookup = lookup
         self._keys = lookup.keys()
         self._phrases = frozenset(phrases)
@@ -251,30 +266,28 @@ class _PlainIndex:
                 self._substrings.add_word(key, 1)
             self._substrings.make_automaton()
 
-    def may_match(self, words: list[str]) -> bool:
-        """Whether the words of plain folded text may match; False is final."""
-        squeezed = list(map(_SQUEEZED.__getitem__, words))
-        if not self._keys.isdisjoint(squeezed) and self._phrase_or_term(squeezed):
+    def may_match(self, squeezed: list[str]) -> bool:
+        """Whether plain folded text, as its squeezed words, may match; False is final."""
+        if not self._keys.isdisjoint(squeezed) and self._candidate(squeezed):
             return True
-        if 1 in map(len, words):
-            for first, second in itertools.pairwise(words):
-                if len(first) == 1 and len(second) == 1:
-                    return True
         if self._substrings is not None:
             for _ in self._substrings.iter(" ".join(squeezed)):
                 return True
         return False
 
-    def _phrase_or_term(self, squeezed: list[str]) -> bool:
+    def _candidate(self, squeezed: list[str]) -> bool:
+        lookup = self._lookup
+        previous = 0
         for index, word in enumerate(squeezed):
-            found = self._lookup.get(word, 0)
-            if found & _WHOLE:
+            found = lookup.get(word, 0)
+            if found & _WHOLE or (found & previous & _SINGLE):
                 return True
             if found & _FIRST:
                 longest = min(self._longest_phrase, len(squeezed) - index)
                 for count in range(2, longest + 1):
                     if " ".join(squeezed[index : index + count]) in self._phrases:
                         return True
+            previous = found
         return False
 
 
@@ -347,6 +360,7 @@ class Matcher:
         substrings: set[str] = set()
         # Joined key -> its rule, or a tuple of rules when several share the key.
         joined_automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY)
+        alphabet: set[str] = set()
         categories = policy.categories
         count = 0
         for entry in entries:
@@ -356,6 +370,7 @@ class Matcher:
             existing = joined_automaton.get(joined, None)
             if existing is None:
                 joined_automaton.add_word(joined, rule)
+                alphabet.update(joined)
             elif type(existing) is _Rule:
                 joined_automaton.add_word(joined, (existing, rule))
             else:
@@ -368,7 +383,7 @@ class Matcher:
             count += 1
             if progress is not None and count % PROGRESS_EVERY == 0:
                 progress(count)
-        plain = _PlainIndex(words, phrases, substrings)
+        plain = _PlainIndex(words, phrases, substrings, alphabet)
         if count:
             joined_automaton.make_automaton()
             word_costs()  # load the segmentation dictionary before serving
@@ -517,10 +532,10 @@ class Matcher:
         folded = text.lower() if text.isascii() else fold_chars(text)
         if kind in _SEGMENTED_KINDS:
             return self._joined_may_match(folded)
-        words = folded.split()
-        if not "".join(words).isalpha():
+        squeezed = list(map(_SQUEEZED.__getitem__, folded.split()))
+        if NOT_LETTERS in squeezed:
             return self._joined_may_match(folded)
-        return self._plain.may_match(words)
+        return self._plain.may_match(squeezed)
 
     def _joined_may_match(self, folded: str) -> bool:
         joined = "".join(_TOKEN_RE.findall(apply_leet(folded)))
