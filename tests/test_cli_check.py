@@ -184,6 +184,9 @@ def test_bench_table_format_and_bad_options(tmp_path: Path) -> None:
         "20,000",
     ]
     assert table[3].endswith("skipped: too slow")
+    usage = _run("bench", "--help", cwd=tmp_path)
+    assert "--sizes" in usage.stdout
+    assert "--service" in usage.stdout
     bad = _run("bench", "--sizes", "ten", cwd=tmp_path)
     assert bad.returncode == 1
     assert bad.stderr.strip() == ("suggestfilter: error: --sizes: comma-separated whole numbers")

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from suggestfilter import _bench_service
 from suggestfilter._errors import InvalidInputError
 from suggestfilter._matcher import Explanation, Matcher
 from suggestfilter._model import Action, CategoryPolicy, Policy, SuggestionKind, TermEntry, Verdict
@@ -77,6 +78,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="comma-separated engines (default: suggestfilter,re,flashtext)",
     )
     bench.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
+    _bench_service.add_arguments(bench)
     bench.set_defaults(func=run_bench)
 
 
@@ -147,7 +149,9 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    """``suggestfilter bench``: print the core matching table."""
+    """``suggestfilter bench``: the core matching table, or with ``--service`` the service's."""
+    if args.service:
+        return _bench_service.run_from_args(args)
     from suggestfilter import _bench
 
     try:
