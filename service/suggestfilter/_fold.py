@@ -21,8 +21,9 @@ character, in this order:
    ``b@dword``, ``$hit``): a digit run of at most two digits maps to letters
    (``0``->o ``1``->i ``2``->z ``3``->e ``4``->a ``5``->s ``6``->g ``7``->t
    ``8``->b ``9``->g), ``$`` maps anywhere in the token, ``@`` anywhere but
-   first, and ``!`` ``|`` ``+`` only between two word characters. ``top 10``,
-   ``#classof2026`` and ``covid 19`` keep their numbers.
+   first, and ``!`` ``|`` ``+`` only between two word characters. A word
+   spelled out in single characters (``b.4.d``, ``b 4 d``) counts as one
+   token. ``top 10``, ``#classof2026`` and ``covid 19`` keep their numbers.
 
 Steps 1-6 are one ``str.translate`` with a table computed once per code
 point (NFKD then dropping marks equals NFKC then dropping marks, so the
