@@ -16,7 +16,9 @@ Semantics (one place; see also :class:`~suggestfilter._model.MatchMode`):
 - Hashtags (kind HASHTAG, a leading ``#`` on a token) and account names (kind
   ACCOUNT) also have boundaries at CamelCase changes, at letter/digit changes
   and, inside caseless letter runs, where dictionary word segmentation
-  (:mod:`suggestfilter._segment`) splits them; those gaps are joinable.
+  (:mod:`suggestfilter._segment`) splits them; those gaps are joinable. A
+  WORD match found by segmentation needs solid words beside it (a term, or
+  a common word of three letters or more): ``#assen`` is not ``ass`` + ``en``.
 - Repeated letters: runs are squeezed on both sides, then each run of the
   matched text must be at least as long as the term's run (``baaadword``
   matches ``badword``; ``as`` does not match ``ass``).
@@ -63,13 +65,12 @@ MAX_SQUEEZE_CACHE = 200_000
 _WHOLE = 1
 _FIRST = 2
 _SINGLE = 4
-NOT_LETTERS = "\x00"
+_NOT_LETTERS = "\x00"
 MIN_SOLID_WORD = 3
 MAX_SOLID_WORD_COST = WORD_COST + 5.0  # word frequency at least 1e-5 (Zipf 4)
 MAX_JOIN_VARIANT_TOKENS = 6
 
 _TOKEN_RE = re.compile(r"[^\W_]+")
-# Anything the fast path cannot decide: punctuation, digits, underscores, double spaces.
 _DOUBLE_RE = re.compile(r"(.)\1")
 _REPEAT_AT_RE = re.compile(r"(.)(?=\1)")  # each character that the next one repeats
 _SQUEEZE_RE = re.compile(r"(.)\1+")
@@ -212,14 +213,14 @@ def _join_variants(tokens: list[str]) -> list[str]:
 
 
 class _SqueezedWords(dict[str, str]):
-    """Word -> squeezed word, or ``NOT_LETTERS`` when it holds anything but letters.
+    """Word -> squeezed word, or ``_NOT_LETTERS`` when it holds anything but letters.
 
     Computed on first use; bounded; shared by every matcher.
     """
 
     def __missing__(self, word: str) -> str:
         if not word.isalpha():
-            squeezed = NOT_LETTERS
+            squeezed = _NOT_LETTERS
         elif _DOUBLE_RE.search(word):
             squeezed = _SQUEEZE_RE.sub(r"\1", word)
         else:
@@ -538,7 +539,7 @@ class Matcher:
         if kind in _SEGMENTED_KINDS:
             return self._joined_may_match(folded)
         squeezed = list(map(_SQUEEZED.__getitem__, folded.split()))
-        if NOT_LETTERS in squeezed:
+        if _NOT_LETTERS in squeezed:
             return self._joined_may_match(folded)
         return self._plain.may_match(squeezed)
 
