@@ -20,11 +20,11 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 
 from suggestfilter._admin_servicer import REQUIRED_ROLES, SERVICE_NAME, TermAdminServicer
 from suggestfilter._auth import AuthInterceptor, TokenRegistry
 from suggestfilter._errors import SuggestFilterError
+from suggestfilter._grpc_common import bind_port, enable_reflection
 from suggestfilter._store import open_store
 from suggestfilter.v1 import admin_pb2_grpc
 
@@ -103,25 +103,12 @@ def create_admin_server(
     for name in ("", SERVICE_NAME):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection(
-        (
-            SERVICE_NAME,
-            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-            reflection.SERVICE_NAME,
-        ),
-        server,
-    )
+    enable_reflection(server, SERVICE_NAME)
     try:
-        if credentials is None:
-            port = server.add_insecure_port(address)
-        else:
-            port = server.add_secure_port(address, credentials)
-    except RuntimeError as error:
+        port = bind_port(server, address, credentials, what="admin port")
+    except SuggestFilterError:
         store.close()
-        raise SuggestFilterError(f"cannot bind the admin port {address}") from error
-    if port == 0:
-        store.close()
-        raise SuggestFilterError(f"cannot bind the admin port {address}")
+        raise
     _LOGGER.info(
         "admin server bound to port %d (%s, %d tokens)",
         port,

@@ -22,10 +22,9 @@ from concurrent import futures
 from typing import Any
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_health.v1 import health_pb2_grpc
 
-from suggestfilter._errors import SuggestFilterError
+from suggestfilter._grpc_common import bind_port, enable_reflection
 from suggestfilter._public_servicer import (
     ReportSink,
     SuggestionFilterServicer,
@@ -73,22 +72,7 @@ def create_public_server(
     servicer = SuggestionFilterServicer(state, limits=limits, report_sink=report_sink)
     add_servicer_to_server(servicer, server)
     health_pb2_grpc.add_HealthServicer_to_server(state.health, server)
-    reflection.enable_server_reflection(
-        (
-            SERVICE_NAME,
-            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-            reflection.SERVICE_NAME,
-        ),
-        server,
-    )
-    try:
-        if credentials is None:
-            port = server.add_insecure_port(address)
-        else:
-            port = server.add_secure_port(address, credentials)
-    except RuntimeError as error:
-        raise SuggestFilterError(f"cannot bind the public port {address}") from error
-    if port == 0:
-        raise SuggestFilterError(f"cannot bind the public port {address}")
+    enable_reflection(server, SERVICE_NAME)
+    port = bind_port(server, address, credentials, what="public port")
     _LOGGER.info("public server bound to port %d", port)
     return server, port
