@@ -301,7 +301,27 @@ def bad_request_violation(error: grpc.RpcError) -> tuple[str, str] | None:
     return None
 
 
-class FilterClient:
+class _FailClosedCounting:
+    """Counts calls that failed closed; shared by the real client and its test double."""
+
+    _failures: _FailureCounter
+
+    @property
+    def failures(self) -> int:
+        """How many calls failed closed since the client was made."""
+        return self._failures.total
+
+    @property
+    def failure_counts(self) -> dict[str, int]:
+        """Failed calls by reason (gRPC status code name)."""
+        return self._failures.snapshot()
+
+    def _failed(self, reason: str) -> FilterResult:
+        self._failures.add(reason)
+        return FilterResult.fail_closed(reason)
+
+
+class FilterClient(_FailClosedCounting):
     """A fail-closed client of one or more filter servers (round robin over channels).
 
     ``targets``: ``host:port`` or a list of them, one channel each.
@@ -349,16 +369,6 @@ class FilterClient:
         self._turn = itertools.count()
         self._failures = _FailureCounter(on_failure)
 
-    @property
-    def failures(self) -> int:
-        """How many calls failed closed since the client was made."""
-        return self._failures.total
-
-    @property
-    def failure_counts(self) -> dict[str, int]:
-        """Failed calls by reason (gRPC status code name)."""
-        return self._failures.snapshot()
-
     def _stub(self) -> filter_pb2_grpc.SuggestionFilterServiceStub:
         return self._stubs[next(self._turn) % len(self._stubs)]
 
@@ -374,10 +384,6 @@ class FilterClient:
             except grpc.FutureTimeoutError:
                 connected = False
         return connected
-
-    def _failed(self, reason: str) -> FilterResult:
-        self._failures.add(reason)
-        return FilterResult.fail_closed(reason)
 
     def filter(
         self,
@@ -534,7 +540,7 @@ class FilterSessionClient:
         self.close()
 
 
-class InProcessFilterClient:
+class InProcessFilterClient(_FailClosedCounting):
     """A test double of :class:`FilterClient` answered by a Matcher in this process.
 
     Validates requests with the same :class:`Limits` as the server (a refused
@@ -558,20 +564,6 @@ class InProcessFilterClient:
         self.reports: list[tuple[str, SuggestionKind, str, str, str]] = []
         """Reports received, as ``(text, kind, locale, reason, reporter)``."""
         self._failures = _FailureCounter()
-
-    @property
-    def failures(self) -> int:
-        """How many calls failed closed."""
-        return self._failures.total
-
-    @property
-    def failure_counts(self) -> dict[str, int]:
-        """Failed calls by reason (gRPC status code name)."""
-        return self._failures.snapshot()
-
-    def _failed(self, reason: str) -> FilterResult:
-        self._failures.add(reason)
-        return FilterResult.fail_closed(reason)
 
     def filter(
         self,
