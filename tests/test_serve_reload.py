@@ -3,8 +3,10 @@
 The server runs as a real subprocess; the client calls without pause while the
 test publishes a version that changes a verdict, then rolls it back. Every
 response must be right for the version it names, no call may fail, and the
-version must switch exactly once per change. The PostgreSQL variant polls so
-rarely that only LISTEN/NOTIFY can explain a prompt reload.
+version must switch exactly once per change. The SQLite variant rotates worker
+generations (``--inplace-max-terms 0``); the PostgreSQL variant switches the
+small list in place and polls so rarely that only LISTEN/NOTIFY can explain a
+prompt reload.
 """
 
 from __future__ import annotations
@@ -114,7 +116,10 @@ def test_publish_and_rollback_switch_versions_without_a_failed_call(
 ) -> None:
     location = str(tmp_path / "store.db")
     old = publish_demo(location)
-    with ServerProcess.start(db=location, workers=workers) as server:
+    # Rotation of worker generations (in-place reload: test_serve_inplace_reload).
+    with ServerProcess.start(
+        db=location, workers=workers, extra_args=["--inplace-max-terms", "0"]
+    ) as server:
         server.wait_for_health("SERVING")
         log = calling(server.target, style)
         log.wait_for_version(old)
@@ -132,6 +137,7 @@ def test_publish_and_rollback_switch_versions_without_a_failed_call(
     assert log.versions() == [old, new, old]
     # The rollback target was the previous list: served again without a new compile.
     assert f"list version {old}: the previous compiled list is served again" in stderr
+    assert "generation 3: " in stderr and "switched in place" not in stderr
 
 
 @pytest.mark.postgres

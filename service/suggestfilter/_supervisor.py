@@ -10,14 +10,28 @@ The process model, in the style of nginx reloads and of grpc's
   version, and compiles its matcher. A compile holds the GIL for as long as
   it takes (1M terms: seconds), which is why it happens here and never in a
   process that answers calls.
-- It then forks a new **generation** of ``workers`` public workers
+- A **small** version (at most ``inplace_max_terms`` entries; 0 turns this
+  off) is switched **in place**: the supervisor tells every current worker
+  ``switch <version> <checksum>`` on its control pipe. Each worker loads the
+  version through its own store connection (checksum verified), compiles it
+  in a background thread and installs it with one reference assignment
+  (:class:`suggestfilter._worker.InPlaceSwitcher`), then answers ``switched``.
+  Open FilterSession streams and every later call move to the new version at
+  once; nothing is drained or cancelled. The build holds the worker's GIL
+  (20,000 entries: 0.2-0.3 s to load and compile), which is why only small
+  lists take this path. When a worker does not switch (a failed
+  load, compile or checksum, or no answer within ``READY_TIMEOUT``), the
+  supervisor falls back to a generation rotation.
+- A **large** version: the supervisor forks a new **generation** of ``workers`` public workers
   (:mod:`suggestfilter._worker`). They inherit the matcher copy-on-write (one
   automaton in memory for all of them), install it before their server
   starts, bind the shared port with SO_REUSEPORT and report ready. Only when
   every new worker is ready is the old generation told to drain: its health
   turns NOT_SERVING, ``server.stop(grace)`` sends GOAWAY, in-flight calls
-  finish, and it exits. A worker serves exactly one version its whole life,
-  so a response never mixes versions, and every response names its version.
+  finish (streams still open after ``grace`` are cancelled), and it exits.
+  Either way a response is decided wholly by one list, never a mix, and
+  every response names its version. Workers forked later (a replacement, a
+  new generation) start with the version the supervisor serves now.
 - The list served before the current one stays compiled in the supervisor:
   a rollback to it skips the load and the compile (one more automaton in
   the supervisor's memory).
@@ -63,12 +77,15 @@ from suggestfilter._worker import (
     MESSAGE_STORE_UNREACHABLE,
     STATUS_FAILED,
     STATUS_READY,
+    STATUS_SWITCH_FAILED,
+    STATUS_SWITCHED,
     AdminSettings,
     TlsFiles,
     WorkerSettings,
     run_admin_child,
     run_metrics_child,
     run_public_worker,
+    switch_message,
 )
 
 if TYPE_CHECKING:
@@ -84,6 +101,8 @@ DEFAULT_ADMIN_PORT = 50052
 DEFAULT_METRICS_PORT = 9464
 DEFAULT_GRACE = 5.0
 DEFAULT_POLL_INTERVAL = 0.5
+DEFAULT_INPLACE_MAX_TERMS = 20000
+"""Largest version (term entries) the workers switch to in place instead of a rotation."""
 READY_TIMEOUT = 60.0
 """Seconds a new generation has to report ready before the rotation is abandoned."""
 KILL_MARGIN = 5.0
@@ -108,7 +127,9 @@ class ServeSettings:
     ``host`` is the interface of all three ports (``[::]``: every
     interface). ``admin_port`` or ``metrics_port`` None turns that endpoint
     off. ``tokens`` are the admin API's bearer tokens. ``threads`` is the gRPC
-    thread pool of each worker.
+    thread pool of each worker. A version with at most ``inplace_max_terms``
+    entries is switched in place in the running workers; a larger one (or any,
+    with 0) rotates a new worker generation.
     """
 
     store_location: str
@@ -120,6 +141,7 @@ class ServeSettings:
     grace: float = DEFAULT_GRACE
     poll_interval: float = DEFAULT_POLL_INTERVAL
     threads: int = 8
+    inplace_max_terms: int = DEFAULT_INPLACE_MAX_TERMS
     limits: Limits | None = None
     tokens: TokenRegistry | None = None
     metrics_dir: str | None = None
@@ -149,6 +171,11 @@ class _Child:
     exit_status: int | None = None
     stop_deadline: float | None = None
     pending: bytes = b""
+    status_closed: bool = False
+    switch_version: int | None = None
+    """The version this worker was last asked to switch to in place."""
+    switched: bool = False
+    switch_failure: str = ""
 
     def describe(self) -> str:
         if self.role == "worker":
@@ -195,6 +222,7 @@ class Supervisor:
         self._next_helper_restart = 0.0
         self._stop_requested = False
         self._last_failure = ""
+        self._load_started = 0.0
         self._wakeup_r = -1
         self._wakeup_w = -1
 
@@ -225,7 +253,9 @@ class Supervisor:
                 self._metrics = self._start_metrics(self.settings.metrics_port)
             if self.settings.admin_port is not None:
                 self._admin = self._start_admin()
-            started = self._start_generation(self._poll_published(initial=True))
+            first = self._poll_published(initial=True)
+            self._observe_reload(first)
+            started = self._start_generation(first)
             if not started and self._stop_requested:
                 return self._shutdown()
             if not started:
@@ -410,6 +440,7 @@ class Supervisor:
         except OSError:
             chunk = b""
         if not chunk:
+            child.status_closed = True
             if not child.ready and not child.failure:
                 child.failure = f"{child.describe()} exited before it was ready"
             return
@@ -419,8 +450,25 @@ class Supervisor:
             line = raw.decode("utf-8", "replace").strip()
             if line == STATUS_READY:
                 child.ready = True
+            elif line.startswith((STATUS_SWITCHED + " ", STATUS_SWITCH_FAILED + " ")):
+                self._read_switch_status(child, line)
             elif line:
                 child.failure = line.removeprefix(f"{STATUS_FAILED}: ")
+
+    def _read_switch_status(self, child: _Child, line: str) -> None:
+        """Record a worker's answer to ``switch`` (answers about another version are stale)."""
+        head, _, reason = line.partition(": ")
+        word, _, number = head.partition(" ")
+        try:
+            version = int(number)
+        except ValueError:
+            return
+        if version != child.switch_version:
+            return
+        if word == STATUS_SWITCHED:
+            child.switched = True
+        else:
+            child.switch_failure = reason or "switch failed"
 
     def _send(self, child: _Child, message: str) -> None:
         with contextlib.suppress(OSError):
@@ -625,9 +673,100 @@ class Supervisor:
 
     def _reload_if_changed(self) -> None:
         loaded = self._poll_published(initial=False)
-        if loaded is not None and not self._start_generation(loaded) and not self._stop_requested:
+        if loaded is None:
+            return
+        if self._fits_in_place(loaded):
+            if self._switch_in_place(loaded):
+                self._observe_reload(loaded)
+                return
+            if self._stop_requested:
+                return
+        self._observe_reload(loaded)
+        if not self._start_generation(loaded) and not self._stop_requested:
             self._count_reload_failure()
             self._seen_version = self.serving_version  # retried at the next poll
+
+    def _fits_in_place(self, loaded: LoadedList) -> bool:
+        """Whether the running workers switch to ``loaded`` in place (instead of a rotation)."""
+        limit = self.settings.inplace_max_terms
+        return limit > 0 and loaded.matcher.term_count <= limit and bool(self._workers)
+
+    def _switch_in_place(self, loaded: LoadedList) -> bool:
+        """Tell every current worker to serve ``loaded`` in place; True once all of them do.
+
+        False (the caller rotates a generation instead) when a worker answers
+        that it failed, exits, or does not answer within ``READY_TIMEOUT``;
+        the workers that did switch serve ``loaded`` until that rotation.
+        """
+        started = time.monotonic()
+        workers = list(self._workers)
+        message = switch_message(loaded.version, loaded.checksum)
+        for child in workers:
+            child.switch_version = loaded.version
+            child.switched = False
+            child.switch_failure = ""
+            self._send(child, message)
+        if not self._wait_switched(workers, READY_TIMEOUT):
+            if not self._stop_requested:
+                _LOGGER.warning(
+                    "list version %d: the in-place switch failed (%s); "
+                    "rotating a new worker generation instead",
+                    loaded.version,
+                    self._last_failure,
+                )
+            return False
+        if self._loaded is not None:
+            self._previous = self._loaded if self._loaded.version != loaded.version else None
+        self._loaded = loaded
+        _LOGGER.info(
+            "list version %d: %d workers of generation %d switched in place (%d terms, %.3f s)",
+            loaded.version,
+            len(workers),
+            self._generation,
+            loaded.matcher.term_count,
+            time.monotonic() - started,
+        )
+        return True
+
+    def _wait_switched(self, children: list[_Child], timeout: float) -> bool:
+        """Wait until every child in ``children`` answered ``switched``; False on a failure.
+
+        Also False when time runs out or a stop is requested meanwhile;
+        ``_last_failure`` says why.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            waiting = [child for child in children if not child.switched]
+            if not waiting:
+                return True
+            for child in waiting:
+                if child.switch_failure:
+                    self._last_failure = f"{child.describe()}: {child.switch_failure}"
+                    return False
+                if child.exited or child.status_closed:
+                    self._last_failure = f"{child.describe()} exited"
+                    return False
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._last_failure = f"no answer within {timeout:.0f} s"
+                return False
+            if self._stop_requested:
+                self._last_failure = "stopped"
+                return False
+            fds = [child.status_fd for child in waiting]
+            readable, _, _ = select.select([*fds, self._wakeup_r], [], [], min(remaining, 0.5))
+            if self._wakeup_r in readable:
+                self._drain_wakeup()
+            for child in waiting:
+                if child.status_fd in readable:
+                    self._read_status(child)
+
+    def _observe_reload(self, loaded: LoadedList | None) -> None:
+        """Count the time from the start of the last load until now as one reload."""
+        from suggestfilter import _metrics
+
+        if loaded is not None:
+            _metrics.RELOAD_SECONDS.observe(time.perf_counter() - self._load_started)
 
     def _count_reload_failure(self) -> None:
         from suggestfilter import _metrics
@@ -653,17 +792,16 @@ class Supervisor:
 
     def _load(self, number: int) -> LoadedList | None:
         """Load, verify and compile the published version; None when it is refused."""
-        from suggestfilter import _metrics
         from suggestfilter._matcher import Matcher
         from suggestfilter._serving_state import LoadedList
 
         started = time.perf_counter()
+        self._load_started = started
         self._seen_version = number
         assert self._store is not None
         previous = self._reusable_previous(number)
         if previous is not None:
             _LOGGER.info("list version %d: the previous compiled list is served again", number)
-            _metrics.RELOAD_SECONDS.observe(time.perf_counter() - started)
             return previous
         try:
             snapshot = self._store.load_published()
@@ -702,7 +840,6 @@ class Supervisor:
         built_at = time.perf_counter()
         loaded = LoadedList(matcher, snapshot.info.number, snapshot.info.checksum)
         del snapshot
-        _metrics.RELOAD_SECONDS.observe(built_at - started)
         _LOGGER.info(
             "list version %d: %d terms loaded in %.3f s, compiled in %.3f s",
             loaded.version,

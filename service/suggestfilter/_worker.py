@@ -3,23 +3,30 @@
 Most users can ignore this module: :mod:`suggestfilter._supervisor` forks
 these and talks to them over two pipes.
 
-- A **public worker** serves one term-list version for its whole life (or
+- A **public worker** starts with the list the supervisor compiled (or
   none: then it fails closed, NOT_SERVING and UNAVAILABLE). It inherits the
   compiled matcher from the supervisor copy-on-write, installs it before its
   server starts (so it never reports SERVING without a list), binds the shared
-  public port with SO_REUSEPORT, and reports ``ready``. Reports (the public
+  public port with SO_REUSEPORT, and reports ``ready``. It serves that list
+  until it drains, unless the supervisor tells it to switch a small list in
+  place (``switch``). Reports (the public
   ``Report`` call) go through the worker's own store connection, opened on the
   first report, after the fork.
 - The **admin child** runs the admin gRPC API on its own port.
 
 Control protocol (one line per message, supervisor → child on the control
 pipe): ``stop`` drains and exits; ``store-reachable`` / ``store-unreachable``
-set the health of :data:`STORE_HEALTH_SERVICE`. End of file on the control
-pipe (the supervisor died) also drains and exits; so does SIGTERM. SIGINT is
-ignored: a terminal's Ctrl-C reaches the supervisor, which drains everyone.
+set the health of :data:`STORE_HEALTH_SERVICE`; ``switch <version>
+<checksum>`` switches a public worker to that list version in place (see
+:class:`InPlaceSwitcher`). End of file on the control pipe (the supervisor
+died) also drains and exits; so does SIGTERM. SIGINT is ignored: a terminal's
+Ctrl-C reaches the supervisor, which drains everyone.
 
 Status protocol (child → supervisor on the status pipe): ``ready`` once the
-server listens, or ``failed: <reason>`` before exiting 1.
+server listens, or ``failed: <reason>`` before exiting 1. After ``ready``, a
+public worker answers each ``switch`` with ``switched <version>`` once it
+serves that version, or ``switch-failed <version>: <reason>`` while it keeps
+serving the list it had.
 
 Draining: health turns NOT_SERVING for good, then ``server.stop(grace)``
 refuses new calls (GOAWAY, so clients move to the other workers), lets
@@ -32,21 +39,23 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import queue
 import select
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from suggestfilter._errors import StoreUnavailableError, SuggestFilterError
+from suggestfilter._errors import ChecksumError, StoreUnavailableError, SuggestFilterError
 from suggestfilter._model import SuggestionKind
 
 if TYPE_CHECKING:
     import grpc
 
     from suggestfilter._auth import TokenRegistry
-    from suggestfilter._serving_state import LoadedList
+    from suggestfilter._serving_state import LoadedList, ServingState
     from suggestfilter._store import Store
     from suggestfilter._validation import Limits
 
@@ -62,8 +71,16 @@ health stays SERVING)."""
 MESSAGE_STOP = "stop"
 MESSAGE_STORE_REACHABLE = "store-reachable"
 MESSAGE_STORE_UNREACHABLE = "store-unreachable"
+MESSAGE_SWITCH = "switch"
 STATUS_READY = "ready"
 STATUS_FAILED = "failed"
+STATUS_SWITCHED = "switched"
+STATUS_SWITCH_FAILED = "switch-failed"
+
+
+def switch_message(version: int, checksum: str) -> str:
+    """The control line that asks a public worker to serve ``version`` in place."""
+    return f"{MESSAGE_SWITCH} {version} {checksum}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +196,105 @@ class StoreReportSink:
             self._close_locked()
 
 
+class InPlaceSwitcher:
+    """Switches a worker's :class:`ServingState` to another list version, in place.
+
+    Each request (:meth:`request`) is handled, one at a time and in order, by
+    one background thread (never a gRPC handler thread): it loads the version
+    through this process's own store connection (opened on first use, after
+    the fork; the store verifies the checksum), checks that the checksum is
+    the one the supervisor expects, compiles the matcher and installs it with
+    :meth:`ServingState.swap`, one reference assignment. Every call decided
+    afterwards, including the next keystroke of an open FilterSession stream,
+    uses the new list; a call never mixes two lists. The list served just
+    before stays compiled, so switching back to it (a rollback) skips the load
+    and the compile. The outcome goes to ``report`` as one status line.
+    """
+
+    def __init__(
+        self, store_location: str, state: ServingState, report: Callable[[str], None]
+    ) -> None:
+        self._location = store_location
+        self._state = state
+        self._report = report
+        self._store: Store | None = None
+        self._previous: LoadedList | None = None
+        self._requests: queue.SimpleQueue[tuple[int, str] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="list-switch", daemon=True)
+        self._thread.start()
+
+    def request(self, version: int, checksum: str) -> None:
+        """Queue a switch to ``version`` (expected ``checksum``); returns at once."""
+        self._requests.put((version, checksum))
+
+    def close(self) -> None:
+        """Finish the queued switches, stop the thread and close the store connection."""
+        self._requests.put(None)
+        self._thread.join(timeout=30.0)
+
+    def _run(self) -> None:
+        while True:
+            item = self._requests.get()
+            if item is None:
+                break
+            version, checksum = item
+            try:
+                self._switch(version, checksum)
+            except Exception as error:  # any failure: keep serving what we have
+                self._close_store()
+                _LOGGER.error(
+                    "worker %d: list version %d not switched in place (%s: %s)",
+                    os.getpid(),
+                    version,
+                    type(error).__name__,
+                    error,
+                )
+                reason = " ".join(f"{type(error).__name__}: {error}".split())
+                self._report(f"{STATUS_SWITCH_FAILED} {version}: {reason}")
+            else:
+                self._report(f"{STATUS_SWITCHED} {version}")
+        self._close_store()
+
+    def _switch(self, version: int, checksum: str) -> None:
+        from suggestfilter._matcher import Matcher
+        from suggestfilter._serving_state import LoadedList
+        from suggestfilter._store import open_store
+
+        started = time.perf_counter()
+        current = self._state.current
+        if current is not None and current.version == version and current.checksum == checksum:
+            return
+        previous = self._previous
+        if previous is not None and previous.version == version and previous.checksum == checksum:
+            loaded = previous
+        else:
+            if self._store is None:
+                self._store = open_store(self._location)
+            snapshot = self._store.load_version(version)
+            if snapshot.info.checksum != checksum:
+                raise ChecksumError(
+                    f"list version {version} has checksum {snapshot.info.checksum[:12]}, "
+                    f"expected {checksum[:12]}"
+                )
+            matcher = Matcher.compile(snapshot.entries, snapshot.policy)
+            loaded = LoadedList(matcher, version, snapshot.info.checksum)
+            del snapshot
+        self._previous = self._state.swap(loaded)
+        _LOGGER.info(
+            "worker %d: list version %d (%d terms) serving in place after %.3f s",
+            os.getpid(),
+            version,
+            loaded.matcher.term_count,
+            time.perf_counter() - started,
+        )
+
+    def _close_store(self) -> None:
+        store, self._store = self._store, None
+        if store is not None:
+            with contextlib.suppress(Exception):
+                store.close()
+
+
 class _StopSignal:
     """SIGTERM handling of a child: a flag plus a wakeup pipe that select() watches."""
 
@@ -277,15 +393,23 @@ def run_public_worker(
     _LOGGER.info("worker %d serving list version %s", os.getpid(), version)
     _send_status(status_fd, STATUS_READY)
 
+    switcher = InPlaceSwitcher(
+        settings.store_location, state, lambda line: _send_status(status_fd, line)
+    )
+
     def on_message(message: str) -> None:
         if message == MESSAGE_STORE_REACHABLE:
             set_store_health(True)
         elif message == MESSAGE_STORE_UNREACHABLE:
             set_store_health(False)
+        elif message.startswith(MESSAGE_SWITCH + " "):
+            _, version, checksum = message.split(" ", 2)
+            switcher.request(int(version), checksum)
 
     reason = _wait_for_stop(control_fd, stop, on_message)
     _LOGGER.info("worker %d draining (%s), grace %.1f s", os.getpid(), reason, settings.grace)
     _drain(server, settings.grace, state.enter_graceful_shutdown)
+    switcher.close()
     sink.close()
     _LOGGER.info("worker %d stopped", os.getpid())
     return 0

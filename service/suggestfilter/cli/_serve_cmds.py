@@ -37,6 +37,7 @@ HOST_ENV = "SUGGESTFILTER_HOST"
 _DEFAULT_PORT = 50051
 _DEFAULT_ADMIN_PORT = 50052
 _DEFAULT_METRICS_PORT = 9464
+_DEFAULT_INPLACE_MAX_TERMS = 20000
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -114,6 +115,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="seconds between checks of the published version (0.5)",
     )
     parser.add_argument(
+        "--inplace-max-terms",
+        type=int,
+        default=_DEFAULT_INPLACE_MAX_TERMS,
+        metavar="N",
+        help=(
+            "a published version with at most N term entries is switched in place in the "
+            "running workers (open streams keep going); a larger one starts a new worker "
+            f"generation; 0: always a new generation ({_DEFAULT_INPLACE_MAX_TERMS})"
+        ),
+    )
+    parser.add_argument(
         "--tokens-file",
         default=None,
         help="admin bearer tokens (name role sha256 per line); also SUGGESTFILTER_ADMIN_TOKENS",
@@ -159,6 +171,8 @@ def _validate(args: argparse.Namespace) -> None:
         raise InvalidInputError("--grace", "must not be negative")
     if args.poll_interval <= 0:
         raise InvalidInputError("--poll-interval", "must be positive")
+    if args.inplace_max_terms < 0:
+        raise InvalidInputError("--inplace-max-terms", "must be 0 or more")
     if args.demo and args.db is not None:
         raise InvalidInputError("--demo", "serves its own store; leave out --db")
 
@@ -225,6 +239,7 @@ def _serve(args: argparse.Namespace, location: str, metrics_dir: str) -> int:
         grace=args.grace,
         poll_interval=args.poll_interval,
         threads=args.threads,
+        inplace_max_terms=args.inplace_max_terms,
         tokens=tokens,
         metrics_dir=metrics_dir,
         public_tls=_tls_files(args, "tls"),
