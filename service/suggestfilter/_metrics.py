@@ -83,7 +83,8 @@ TERM_COUNT = Gauge(
 
 RELOAD_SECONDS = Histogram(
     "suggestfilter_reload_seconds",
-    "Time to load, verify and build a published version.",
+    "Time from loading a newly published version until it is ready to serve "
+    "(built for a new worker generation, or switched in place in every worker).",
     buckets=RELOAD_BUCKETS,
 )
 
