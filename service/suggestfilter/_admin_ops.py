@@ -298,7 +298,8 @@ class AdminOps:
         key = (snapshot.info.number, snapshot.info.checksum)
         matcher = self._matchers.get(key)
         if matcher is None:
-            matcher = Matcher.compile(snapshot.entries, snapshot.policy)
+            # A CLI run rarely meets a caseless hashtag: load the dictionary lazily.
+            matcher = Matcher.compile(snapshot.entries, snapshot.policy, load_dictionary=False)
             self._matchers[key] = matcher
             while len(self._matchers) > _MATCHER_CACHE_SIZE:
                 self._matchers.popitem(last=False)

@@ -353,13 +353,17 @@ class Matcher:
         policy: Policy,
         *,
         progress: Callable[[int], None] | None = None,
+        load_dictionary: bool = True,
     ) -> Matcher:
         """Compile entries under a policy into a new matcher.
 
         Raises PolicyError naming the category when an entry's category is
         not in the policy, or naming the rule id when a term folds to nothing.
         ``progress`` is called with the number of entries compiled so far
-        every ``PROGRESS_EVERY`` entries.
+        every ``PROGRESS_EVERY`` entries. ``load_dictionary`` loads the hashtag
+        segmentation dictionary now (a few seconds, once per process), so that
+        a server loads it before it forks and serves; without it the first
+        caseless hashtag loads it.
         """
         words: set[str] = set()
         phrases: set[str] = set()
@@ -392,7 +396,8 @@ class Matcher:
         plain = _PlainIndex(words, phrases, substrings, alphabet)
         if count:
             joined_automaton.make_automaton()
-            word_costs()  # load the segmentation dictionary before serving
+            if load_dictionary:
+                word_costs()
         _LOGGER.debug("compiled %d term entries", count)
         return cls(
             policy=policy,
