@@ -10,10 +10,14 @@ after it blocked. The test fails on any error, any wrong verdict, or a
 connection that saw the list version go back or switch more than once. It
 asserts no timing; the report is printed.
 
-The load generator runs with ``--retry``: the gRPC retry policy a frontend
-should use (Filter and FilterSession retried on UNAVAILABLE or CANCELLED, up
-to 3 attempts). Without it, a few calls per publish fail with CANCELLED: when
-an old worker generation calls ``server.stop(grace)``, grpc-core cancels the
+The test runs both reload paths. The demo list is small, so by default the
+workers switch in place: then a plain client, with no retry policy, must see
+no error at all. With ``--inplace-max-terms 0`` a new worker generation is
+rotated in, and the load generator runs with ``--retry``: the gRPC retry
+policy a frontend should use and ``suggestfilter.client.FilterClient`` uses
+(Filter and FilterSession retried on UNAVAILABLE or CANCELLED, up to 3
+attempts). Without it, a few calls per rotation fail with CANCELLED: when an
+old worker generation calls ``server.stop(grace)``, grpc-core cancels the
 calls that reached the worker but were not yet handed to a handler thread.
 Errors that survive the retry policy still fail the test.
 """
@@ -60,7 +64,9 @@ def _demo_file(name: str) -> Path:
 class _LoadProcess:
     """One ``suggestfilter loadtest`` subprocess; notes when its load has started."""
 
-    def __init__(self, mode: str, target: str, canary_version: int, json_path: Path) -> None:
+    def __init__(
+        self, mode: str, target: str, canary_version: int, json_path: Path, *, retry: bool
+    ) -> None:
         self.json_path = json_path
         self.under_load = threading.Event()
         self.stderr_lines: list[str] = []
@@ -90,7 +96,7 @@ class _LoadProcess:
                 "0.1",
                 "--canary",
                 f"{CANARY}:{CANARY_CATEGORY}:{canary_version}",
-                "--retry",
+                *(["--retry"] if retry else []),
                 "--json",
                 str(json_path),
             ],
@@ -122,7 +128,14 @@ class _LoadProcess:
             self.process.wait()
 
 
-def test_no_error_and_no_wrong_verdict_under_load_across_a_publish(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("serve_args", "retry"),
+    [([], False), (["--inplace-max-terms", "0"], True)],
+    ids=["in-place-switch-plain-client", "generation-rotation-frontend-client"],
+)
+def test_no_error_and_no_wrong_verdict_under_load_across_a_publish(
+    tmp_path: Path, serve_args: list[str], retry: bool
+) -> None:
     db = str(tmp_path / "ci.db")
     _cli("policy", "import", "--db", db, str(_demo_file("policy.toml")))
     _cli("terms", "import", "--db", db, "--reason", "demo list", str(_demo_file("terms.csv")))
@@ -136,10 +149,10 @@ def test_no_error_and_no_wrong_verdict_under_load_across_a_publish(tmp_path: Pat
     second = int(re.findall(r"draft version (\d+)", drafted)[0])
     assert second > first
 
-    with ServerProcess.start(db=db, workers=2) as server:
+    with ServerProcess.start(db=db, workers=2, extra_args=serve_args) as server:
         server.wait_for_health("SERVING", timeout=STARTUP_TIMEOUT)
         loads = [
-            _LoadProcess(mode, server.target, second, tmp_path / f"{mode}.json")
+            _LoadProcess(mode, server.target, second, tmp_path / f"{mode}.json", retry=retry)
             for mode in ("unary", "stream")
         ]
         try:
@@ -153,6 +166,8 @@ def test_no_error_and_no_wrong_verdict_under_load_across_a_publish(tmp_path: Pat
                 load.kill()
         server_log = server.stderr_text()
 
+    switched_in_place = f"list version {second}: 2 workers of generation 1 switched in place"
+    assert (switched_in_place in server_log) is not retry, server_log[-3000:]
     for (status, report, document), load in zip(outcomes, loads, strict=True):
         print(report)
         (run,) = document["runs"]
