@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import re
@@ -194,6 +195,42 @@ def test_terms_import_before_any_policy_says_what_to_do(
     assert "suggestfilter policy import" in line
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["terms", "versions"],
+        ["terms", "publish"],
+        ["terms", "import", "--category", "profanity", "terms.txt"],
+        ["reports", "list"],
+    ],
+)
+def test_a_mistyped_store_path_is_an_error_and_creates_nothing(
+    tmp_path: Path, args: list[str]
+) -> None:
+    missing = tmp_path / "no-such-dir" / "typo.db"
+    line = fails(*args, "--db", str(missing))
+    assert f"no store at {missing}" in line
+    assert not missing.parent.exists()
+
+
+def test_policy_import_of_a_missing_file_is_one_line(tmp_path: Path) -> None:
+    db = tmp_path / "terms.db"
+    line = fails("policy", "import", "--db", str(db), str(tmp_path / "nosuch.toml"))
+    assert "nosuch.toml: cannot read" in line
+    assert not db.exists()
+
+
+def test_a_version_number_out_of_range_is_a_usage_error(
+    tmp_path: Path, files: dict[str, Path]
+) -> None:
+    db = str(tmp_path / "terms.db")
+    bootstrap(db, files)
+    result = run("terms", "rollback", "--db", db, "99999999999999999999999")
+    assert result.returncode == 2
+    assert "VERSION: must be between 1 and" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_db_and_target_together_are_refused(tmp_path: Path) -> None:
     line = fails("terms", "versions", "--db", str(tmp_path / "x.db"), "--target", "127.0.0.1:1")
     assert "not both" in line
@@ -241,7 +278,7 @@ def test_change_review_publish_and_rollback(tmp_path: Path, files: dict[str, Pat
         ("publish", "reviewed", 5),
         ("change", "not needed", 5),
     ]
-    assert audit[0]["actor"] == os.environ.get("USER", "unknown")
+    assert audit[0]["actor"] == getpass.getuser()
     ok("terms", "add", "--db", db, "--category", "profanity", "--actor", "carol", "blarg")
     assert json.loads(ok("terms", "audit", "--db", db, "--json"))[0]["actor"] == "carol"
 

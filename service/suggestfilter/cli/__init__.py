@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -52,6 +53,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         status = args.func(args)
     except SuggestFilterError as error:
         print(f"suggestfilter: error: {error}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # The reader of our output went away (`| head`): stop quietly, as cat does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except OSError as error:
+        where = f" {error.filename}" if error.filename else ""
+        print(f"suggestfilter: error:{where} {error.strerror or error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("suggestfilter: interrupted", file=sys.stderr)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import enum
+import getpass
 import json
 import os
 import sys
@@ -30,10 +31,16 @@ from suggestfilter._admin_ops import (
     Sample,
     parse_samples,
 )
-from suggestfilter._errors import AuthError, InvalidInputError, PolicyError
+from suggestfilter._errors import AuthError, InvalidInputError, NotFoundError, PolicyError
 from suggestfilter._model import EntryKind, MatchMode, SuggestionKind, TermEntry, Verdict
 from suggestfilter._policyfile import format_policy_toml, parse_policy_toml
-from suggestfilter._store import DEFAULT_LOCATION, ReportStatus, VersionInfo, open_store
+from suggestfilter._store import (
+    DEFAULT_LOCATION,
+    ReportStatus,
+    VersionInfo,
+    is_postgres_location,
+    open_store,
+)
 from suggestfilter._termfile import format_terms_csv, parse_term_file
 
 DEFAULT_TOKEN_ENV = "SUGGESTFILTER_TOKEN"
@@ -45,12 +52,36 @@ if TYPE_CHECKING:
 # --- connecting -----------------------------------------------------------------
 
 
-def open_admin(args: argparse.Namespace) -> AdminOps:
+_MAX_NUMBER = 2**63 - 1
+
+
+def _number(text: str) -> int:
+    """A version number or count on the command line: a whole number from 1 to 2**63-1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= value <= _MAX_NUMBER:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {_MAX_NUMBER}: {text}")
+    return value
+
+
+def _default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def open_admin(args: argparse.Namespace, *, create: bool = False) -> AdminOps:
     """The operations for a command: the admin API at ``--target``, else the local store.
 
     The remote client (``suggestfilter._admin_client.RemoteAdmin``) has the
     same methods and signatures as AdminOps. The actor of local commands is
-    ``--actor``, else ``$USER``; the admin API takes it from the token.
+    ``--actor``, else the login name (``$USER``, ``$LOGNAME``, the account);
+    the admin API takes it from the token. A local SQLite store is created
+    only when ``create`` is true (``policy import``): any other command on a
+    path with no store fails rather than make an empty one from a typo.
     """
     if args.target and args.db:
         raise InvalidInputError("--db", "give --db or --target, not both")
@@ -75,13 +106,19 @@ def open_admin(args: argparse.Namespace) -> AdminOps:
             tls_key=args.tls_key,
         )
         return cast(AdminOps, remote)
-    actor = args.actor or os.environ.get("USER") or "unknown"
-    return AdminOps(open_store(args.db or DEFAULT_LOCATION), actor=actor)
+    location = args.db or DEFAULT_LOCATION
+    if not create and not is_postgres_location(location) and not Path(location).exists():
+        raise NotFoundError(
+            f"no store at {location}: create one with "
+            f"`suggestfilter policy import --db {location} POLICY.toml`"
+        )
+    actor = args.actor or _default_actor()
+    return AdminOps(open_store(location), actor=actor)
 
 
 @contextmanager
-def _admin(args: argparse.Namespace) -> Iterator[AdminOps]:
-    admin = open_admin(args)
+def _admin(args: argparse.Namespace, *, create: bool = False) -> Iterator[AdminOps]:
+    admin = open_admin(args, create=create)
     try:
         yield admin
     finally:
@@ -203,8 +240,13 @@ class _Progress:
 
 def _policy_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
-    policy = parse_policy_toml(path.read_text(encoding="utf-8"), source=str(path))
-    with _admin(args) as admin:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or error
+        raise PolicyError(f"{path}: cannot read: {reason}") from None
+    policy = parse_policy_toml(text, source=str(path))
+    with _admin(args, create=True) as admin:
         result = admin.import_policy(policy, reason=args.reason or f"policy import {path.name}")
     print(f"{_describe_change(result)}; {len(policy.categories)} categories in the policy")
     return 0
@@ -500,7 +542,7 @@ def register(subparsers: _Subparsers) -> None:
     parser.add_argument("file", metavar="POLICY.toml")
     parser.add_argument("--reason", default="", help="why, for the audit log")
     parser = _leaf(policy_commands, "export", _policy_export, "print a policy as TOML", common)
-    parser.add_argument("--version", type=int, help="version (default: draft, else published)")
+    parser.add_argument("--version", type=_number, help="version (default: draft, else published)")
     parser.add_argument("-o", "--output", help="write to this file (created 0600)")
 
     terms = subparsers.add_parser("terms", help="change, review, publish and roll back term lists")
@@ -516,7 +558,7 @@ def register(subparsers: _Subparsers) -> None:
     parser.add_argument("--reason", default="", help="why, for the audit log")
 
     parser = _leaf(terms_commands, "export", _terms_export, "print entries as CSV", common)
-    parser.add_argument("--version", type=int, help="version (default: draft, else published)")
+    parser.add_argument("--version", type=_number, help="version (default: draft, else published)")
     parser.add_argument("--category", help="only this category")
     parser.add_argument("-o", "--output", help="write to this file (created 0600)")
 
@@ -537,10 +579,10 @@ def register(subparsers: _Subparsers) -> None:
 
     parser = _leaf(terms_commands, "diff", _terms_diff, "compare two versions", common)
     parser.add_argument(
-        "--from", dest="from_version", type=int, help="default: the published version"
+        "--from", dest="from_version", type=_number, help="default: the published version"
     )
     parser.add_argument(
-        "--to", dest="to_version", type=int, help="default: the draft, else published"
+        "--to", dest="to_version", type=_number, help="default: the draft, else published"
     )
     _add_json(parser)
 
@@ -565,8 +607,8 @@ def register(subparsers: _Subparsers) -> None:
         help="kind of the SUGGESTION arguments",
     )
     parser.add_argument("--locale", default="", help="locale of the SUGGESTION arguments")
-    parser.add_argument("--version", type=int, help="version to try (default: the open draft)")
-    parser.add_argument("--against", type=int, help="compare with (default: published)")
+    parser.add_argument("--version", type=_number, help="version to try (default: the open draft)")
+    parser.add_argument("--against", type=_number, help="compare with (default: published)")
     _add_json(parser)
 
     parser = _leaf(terms_commands, "versions", _terms_versions, "list versions", common)
@@ -575,13 +617,13 @@ def register(subparsers: _Subparsers) -> None:
     parser = _leaf(terms_commands, "publish", _terms_publish, "publish the open draft", common)
     parser.add_argument("--reason", default="", help="why, for the audit log")
     parser.add_argument(
-        "--expect", type=int, metavar="VERSION", help="refuse unless this is the open draft"
+        "--expect", type=_number, metavar="VERSION", help="refuse unless this is the open draft"
     )
 
     parser = _leaf(
         terms_commands, "rollback", _terms_rollback, "publish an earlier version again", common
     )
-    parser.add_argument("version", type=int, metavar="VERSION")
+    parser.add_argument("version", type=_number, metavar="VERSION")
     parser.add_argument("--reason", default="", help="why, for the audit log")
 
     parser = _leaf(
@@ -590,7 +632,7 @@ def register(subparsers: _Subparsers) -> None:
     parser.add_argument("--reason", default="", help="why, for the audit log")
 
     parser = _leaf(terms_commands, "audit", _terms_audit, "show the audit log", common)
-    parser.add_argument("--limit", type=int, default=100, help="newest records (default 100)")
+    parser.add_argument("--limit", type=_number, default=100, help="newest records (default 100)")
     _add_json(parser)
 
     reports = subparsers.add_parser("reports", help="review user reports of suggestions")
@@ -601,7 +643,7 @@ def register(subparsers: _Subparsers) -> None:
         reports_commands, "list", _reports_list, "report groups, most reported first", common
     )
     parser.add_argument("--all", action="store_true", help="also resolved groups")
-    parser.add_argument("--limit", type=int, default=100)
+    parser.add_argument("--limit", type=_number, default=100)
     _add_json(parser)
 
     parser = _leaf(
