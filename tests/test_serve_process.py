@@ -305,6 +305,18 @@ def test_a_port_in_use_is_one_error_line_and_exit_1(tmp_path: Path, published_db
             assert "suggestfilter: error: cannot serve on 127.0.0.1:" in server.stderr_text()
 
 
+def test_a_second_server_does_not_join_a_running_servers_port(published_db: str) -> None:
+    """Workers bind with SO_REUSEPORT; a second server must still refuse a taken port."""
+    with ServerProcess.start(db=published_db, workers=1) as first:
+        first.wait_for_health("SERVING")
+        second = ServerProcess.start(db=published_db, workers=1, port=first.port)
+        with second:
+            assert second.wait(timeout=30) == 1
+            assert "the port is in use" in second.stderr_text()
+        assert health_status(first.target) == "SERVING"
+        assert first.stop() == 0
+
+
 def test_demo_serves_blocking_and_an_intervention(tmp_path: Path) -> None:
     with ServerProcess.start(demo=True, workers=1, cwd=tmp_path) as server:
         server.wait_for_health("SERVING")

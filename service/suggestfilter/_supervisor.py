@@ -60,6 +60,7 @@ import os
 import select
 import shutil
 import signal
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -247,6 +248,7 @@ class Supervisor:
 
         Raises SuggestFilterError when a port cannot be bound at start.
         """
+        _refuse_a_taken_port(self.settings.host, self.settings.port)
         self._install_signal_handlers()
         try:
             if self.settings.metrics_port is not None:
@@ -910,3 +912,32 @@ class Supervisor:
         while self._children and time.monotonic() < deadline:
             self._reap()
             time.sleep(0.01)
+
+
+def _refuse_a_taken_port(host: str, port: int) -> None:
+    """Raise SuggestFilterError when another process listens on the public port.
+
+    The workers bind the public port with SO_REUSEPORT, which would let them
+    join an unrelated server's port and silently share its traffic. A probe
+    bound without SO_REUSEPORT fails while anything listens there, so a
+    second server refuses to start instead. The probe is closed at once.
+    """
+    bare_host = host.strip("[]") or "::"
+    try:
+        infos = socket.getaddrinfo(
+            bare_host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except socket.gaierror as error:
+        raise SuggestFilterError(f"cannot serve on {host}:{port}: {error.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is fine
+        if family == socket.AF_INET6:
+            probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)  # as gRPC binds [::]
+        try:
+            probe.bind(address)
+            probe.listen(1)
+        except OSError as error:
+            raise SuggestFilterError(
+                f"cannot serve on {host}:{port}: the port is in use ({error.strerror})"
+            ) from None
