@@ -14,6 +14,7 @@ as ``suggestfilter policy import``, ``terms import`` and ``terms publish``.
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
 from importlib import resources
 
 from suggestfilter._model import Policy, TermEntry
@@ -62,14 +63,16 @@ def seed_demo_store(location: str) -> int:
         store.close()
 
 
-def example_commands(target: str) -> list[str]:
+def example_commands(target: str, program: Sequence[str] = ("suggestfilter",)) -> list[str]:
     """Ready-to-paste ``suggestfilter query`` lines against the demo list at ``target``.
 
+    ``program`` is how to run suggestfilter in the user's shell (e.g. the
+    path of the script that is running, when it is not on PATH).
     They show a blocked disguised suggestion beside an allowed one, an
     intervention in French, and hashtags (a CamelCase evasion blocked, an
     innocent tag allowed).
     """
-    base = ["suggestfilter", "query", "--target", target]
+    base = [*program, "query", "--target", target]
     examples = [
         [*base, "free", "free b4dw0rd videos", "free games"],
         [*base, "--locale", "fr-FR", "zorblax"],
@@ -78,6 +81,6 @@ def example_commands(target: str) -> list[str]:
     return [shlex.join(example) for example in examples]
 
 
-def example_admin_command(admin_target: str) -> str:
+def example_admin_command(admin_target: str, program: Sequence[str] = ("suggestfilter",)) -> str:
     """A ready-to-paste admin CLI line (token from ``$SUGGESTFILTER_TOKEN``)."""
-    return shlex.join(["suggestfilter", "terms", "versions", "--target", admin_target])
+    return shlex.join([*program, "terms", "versions", "--target", admin_target])

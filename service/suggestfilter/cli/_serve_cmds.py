@@ -19,6 +19,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from suggestfilter._errors import InvalidInputError
@@ -302,14 +303,16 @@ def _print_banner(
         from suggestfilter._demo import example_commands
 
         lines.append("suggestfilter: demo list served; try in another terminal:")
-        lines.extend("  " + command for command in example_commands(target))
+        program = _how_to_run_me()
+        lines.extend("  " + command for command in example_commands(target, program))
         if demo_token is not None and admin_serving:
             from suggestfilter._demo import example_admin_command
 
             admin_target = f"{host}:{settings.admin_port}"
             lines.append("suggestfilter: the admin API takes this demo editor token:")
             lines.append(
-                f"  SUGGESTFILTER_TOKEN={demo_token} {example_admin_command(admin_target)}"
+                f"  SUGGESTFILTER_TOKEN={demo_token} "
+                + example_admin_command(admin_target, program)
             )
     else:
         lines.append(
@@ -330,3 +333,14 @@ def _redacted(location: str) -> str:
         return location
     netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _how_to_run_me() -> tuple[str, ...]:
+    """How the user's shell can run this suggestfilter: a bare name only when PATH finds it."""
+    script = Path(sys.argv[0])
+    if script.name == "suggestfilter":
+        on_path = shutil.which("suggestfilter")
+        if on_path is not None and Path(on_path).resolve() == script.resolve():
+            return ("suggestfilter",)
+        return (os.path.relpath(script) if not script.is_absolute() else str(script),)
+    return (sys.executable, "-m", "suggestfilter")
