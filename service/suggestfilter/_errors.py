@@ -44,12 +44,13 @@ class InvalidInputError(SuggestFilterError):
 
 
 class TermFileError(SuggestFilterError):
-    """A term file is malformed; ``line`` is 1-based. The whole file is rejected."""
+    """A term file is malformed; ``line`` is 1-based (0: no one line). Nothing is loaded."""
 
     grpc_code = grpc.StatusCode.INVALID_ARGUMENT
 
     def __init__(self, source: str, line: int, description: str) -> None:
-        super().__init__(f"{source}:{line}: {description}")
+        # line 0: the file as a whole (unreadable) or a command-line default
+        super().__init__(f"{source}:{line}: {description}" if line else f"{source}: {description}")
         self.source = source
         self.line = line
         self.description = description
