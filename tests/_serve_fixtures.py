@@ -7,7 +7,10 @@ always runs as a real subprocess (see ``_server_process``).
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import grpc
 from suggestfilter._admin_ops import AdminOps
@@ -76,3 +79,62 @@ def request(
         suggestions=[filter_pb2.Suggestion(text=text, kind=kind) for text in suggestions],
         locale=locale,
     )
+
+
+NEW_TERM = "snorkelmoo"
+"""A synthetic term the reload tests add in a new version."""
+
+
+def new_term_entry() -> TermEntry:
+    """The entry that blocks :data:`NEW_TERM`, with a fixed rule id."""
+    return TermEntry(term=NEW_TERM, category="profanity", rule_id="r-test-snorkelmoo")
+
+
+@dataclass
+class ResponseLog:
+    """What one calling client saw: (list_version, action on the new term) per response.
+
+    The client thread appends to ``seen`` or ``errors``, stops when ``stop``
+    is set, and sets ``done`` when it ends.
+    """
+
+    seen: list[tuple[int, int]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)
+
+    def versions(self) -> list[int]:
+        """The version sequence with repeats collapsed: one entry per switch."""
+        switches: list[int] = []
+        for version, _ in self.seen:
+            if not switches or switches[-1] != version:
+                switches.append(version)
+        return switches
+
+    def wait_for_version(self, version: int, *, timeout: float = 30.0) -> float:
+        """Wait until the latest response names ``version``; return when (monotonic).
+
+        Fails at once when the client has stopped or met an error.
+        """
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.errors or self.done.is_set():
+                raise AssertionError(f"the client stopped: {self.errors}")
+            if self.seen and self.seen[-1][0] == version:
+                return time.monotonic()
+            time.sleep(0.005)
+        raise AssertionError(f"version {version} not served; saw {self.versions()}")
+
+    def keep_going(self, seconds: float) -> None:
+        """Let the client call for ``seconds`` more; fail when it stopped meanwhile."""
+        count = len(self.seen)
+        time.sleep(seconds)
+        assert not self.done.is_set(), self.errors
+        assert len(self.seen) > count, "no response in the last interval"
+
+
+def assert_right_for_each_version(log: ResponseLog, *, old: int, new: int) -> None:
+    """The new term is allowed exactly in responses naming ``old``, blocked in ``new`` ones."""
+    expected = {old: filter_pb2.ACTION_ALLOW, new: filter_pb2.ACTION_BLOCK}
+    wrong = [(version, action) for version, action in log.seen if expected.get(version) != action]
+    assert wrong == []

@@ -18,59 +18,30 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
 import pytest
-from _serve_fixtures import publish_added, publish_demo, request, rollback
+from _serve_fixtures import (
+    NEW_TERM,
+    ResponseLog,
+    assert_right_for_each_version,
+    new_term_entry,
+    publish_added,
+    publish_demo,
+    request,
+    rollback,
+)
 from _server_process import ServerProcess
-from suggestfilter._model import Action, SuggestionKind, TermEntry
+from suggestfilter._model import Action, SuggestionKind
 from suggestfilter.v1 import filter_pb2, filter_pb2_grpc
 
 # "snorkelmoo" is allowed by the demo list and blocked (profanity) once added.
-NEW_TERM = "snorkelmoo"
 GRACE = 1.0
 KEYSTROKE_INTERVAL = 0.02
 
 
-@dataclass
-class StreamLog:
-    """What one client saw: (list_version, action of the new-term suggestion), and errors."""
-
-    seen: list[tuple[int, int]] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    stop: threading.Event = field(default_factory=threading.Event)
-    done: threading.Event = field(default_factory=threading.Event)
-
-    def versions(self) -> list[int]:
-        """The version sequence with repeats collapsed: one entry per switch."""
-        switches: list[int] = []
-        for version, _ in self.seen:
-            if not switches or switches[-1] != version:
-                switches.append(version)
-        return switches
-
-    def wait_for_version(self, version: int, *, timeout: float = 30.0) -> float:
-        """Wait until the latest response names ``version``; return when (monotonic)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.errors or self.done.is_set():
-                raise AssertionError(f"the client stopped: {self.errors}")
-            if self.seen and self.seen[-1][0] == version:
-                return time.monotonic()
-            time.sleep(0.005)
-        raise AssertionError(f"version {version} not served; saw {self.versions()}")
-
-    def keep_going(self, seconds: float) -> None:
-        """Let the client call for ``seconds`` more; fail when it stopped meanwhile."""
-        count = len(self.seen)
-        time.sleep(seconds)
-        assert not self.done.is_set(), self.errors
-        assert len(self.seen) > count, "no response in the last interval"
-
-
-def _keystrokes(log: StreamLog) -> Iterator[filter_pb2.FilterRequest]:
+def _keystrokes(log: ResponseLog) -> Iterator[filter_pb2.FilterRequest]:
     """One keystroke every KEYSTROKE_INTERVAL seconds until the test says stop."""
     typed = ["f", "fr", "fre", "free"]
     index = 0
@@ -80,7 +51,7 @@ def _keystrokes(log: StreamLog) -> Iterator[filter_pb2.FilterRequest]:
         time.sleep(KEYSTROKE_INTERVAL)
 
 
-def _one_stream(target: str, log: StreamLog) -> None:
+def _one_stream(target: str, log: ResponseLog) -> None:
     """The whole test's worth of keystrokes on one FilterSession stream (plain channel)."""
     try:
         with grpc.insecure_channel(target) as channel:
@@ -96,7 +67,7 @@ def _one_stream(target: str, log: StreamLog) -> None:
         log.done.set()
 
 
-def _unary_calls(target: str, log: StreamLog) -> None:
+def _unary_calls(target: str, log: ResponseLog) -> None:
     """Filter calls one after another on a plain channel (no retry policy)."""
     try:
         with grpc.insecure_channel(target) as channel:
@@ -113,31 +84,20 @@ def _unary_calls(target: str, log: StreamLog) -> None:
         log.done.set()
 
 
-def _assert_right_for_each_version(log: StreamLog, *, old: int, new: int) -> None:
-    """The new term is allowed exactly in responses naming ``old``, blocked in ``new`` ones."""
-    expected = {old: filter_pb2.ACTION_ALLOW, new: filter_pb2.ACTION_BLOCK}
-    wrong = [(version, action) for version, action in log.seen if expected.get(version) != action]
-    assert wrong == []
-
-
-def _new_term_entry() -> TermEntry:
-    return TermEntry(term=NEW_TERM, category="profanity", rule_id="r-test-snorkelmoo")
-
-
 @pytest.mark.parametrize("client", [_one_stream, _unary_calls], ids=["one-stream", "unary"])
 def test_small_publish_and_rollback_switch_in_place_without_a_failed_call(
     tmp_path: Path, client: object
 ) -> None:
     location = str(tmp_path / "store.db")
     old = publish_demo(location)
-    log = StreamLog()
+    log = ResponseLog()
     with ServerProcess.start(db=location, workers=2, grace=GRACE) as server:
         server.wait_for_health("SERVING")
         caller = threading.Thread(target=client, args=(server.target, log), daemon=True)  # type: ignore[arg-type]
         caller.start()
         try:
             log.wait_for_version(old)
-            new = publish_added(location, [_new_term_entry()])
+            new = publish_added(location, [new_term_entry()])
             log.wait_for_version(new)
             log.keep_going(GRACE * 2.5)  # an old generation would have cancelled the stream
             rollback(location, old)
@@ -150,7 +110,7 @@ def test_small_publish_and_rollback_switch_in_place_without_a_failed_call(
         stderr = server.stderr_text()
 
     assert log.errors == []
-    _assert_right_for_each_version(log, old=old, new=new)
+    assert_right_for_each_version(log, old=old, new=new)
     assert log.versions() == [old, new, old]
     assert f"list version {new}: 2 workers of generation 1 switched in place" in stderr
     assert f"list version {old}: 2 workers of generation 1 switched in place" in stderr
@@ -160,7 +120,7 @@ def test_small_publish_and_rollback_switch_in_place_without_a_failed_call(
 def test_inplace_max_terms_zero_rotates_a_new_generation(tmp_path: Path) -> None:
     location = str(tmp_path / "store.db")
     old = publish_demo(location)
-    log = StreamLog()
+    log = ResponseLog()
     with ServerProcess.start(
         db=location, workers=1, grace=GRACE, extra_args=["--inplace-max-terms", "0"]
     ) as server:
@@ -169,7 +129,7 @@ def test_inplace_max_terms_zero_rotates_a_new_generation(tmp_path: Path) -> None
         caller.start()
         try:
             log.wait_for_version(old)
-            new = publish_added(location, [_new_term_entry()])
+            new = publish_added(location, [new_term_entry()])
             log.wait_for_version(new)
         finally:
             log.stop.set()
@@ -177,7 +137,7 @@ def test_inplace_max_terms_zero_rotates_a_new_generation(tmp_path: Path) -> None
         assert server.stop() == 0
         stderr = server.stderr_text()
 
-    _assert_right_for_each_version(log, old=old, new=new)
+    assert_right_for_each_version(log, old=old, new=new)
     assert log.versions() == [old, new]
     assert "generation 2: 1 workers serving list version" in stderr
     assert "switched in place" not in stderr
@@ -215,7 +175,7 @@ def test_worker_switcher_swaps_a_verified_version_and_refuses_a_wrong_checksum(
 
     location = str(tmp_path / "store.db")
     old = publish_demo(location)
-    new = publish_added(location, [_new_term_entry()])
+    new = publish_added(location, [new_term_entry()])
     store = open_store(location)
     try:
         old_snapshot = store.load_version(old)

@@ -14,46 +14,28 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
 import pytest
-from _serve_fixtures import open_channel, publish_added, publish_demo, request, rollback
+from _serve_fixtures import (
+    NEW_TERM,
+    ResponseLog,
+    assert_right_for_each_version,
+    new_term_entry,
+    open_channel,
+    publish_added,
+    publish_demo,
+    request,
+    rollback,
+)
 from _server_process import ServerProcess
-from suggestfilter._model import TermEntry
-from suggestfilter.v1 import filter_pb2, filter_pb2_grpc
+from suggestfilter.v1 import filter_pb2_grpc
 
 # "snorkelmoo" is allowed in version 1 and blocked (profanity) from version 2 on.
-NEW_TERM = "snorkelmoo"
 
 
-@dataclass
-class CallLog:
-    """What a calling client saw: (list_version, action) per response, and errors."""
-
-    seen: list[tuple[int, int]] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    stop: threading.Event = field(default_factory=threading.Event)
-
-    def versions(self) -> list[int]:
-        """The distinct versions in the order they were first seen after each switch."""
-        switches: list[int] = []
-        for version, _ in self.seen:
-            if not switches or switches[-1] != version:
-                switches.append(version)
-        return switches
-
-    def wait_for_version(self, version: int, *, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.errors or (self.seen and self.seen[-1][0] == version):
-                return
-            time.sleep(0.02)
-        raise AssertionError(f"version {version} not served; saw {self.versions()}")
-
-
-def _unary_caller(target: str, log: CallLog) -> None:
+def _unary_caller(target: str, log: ResponseLog) -> None:
     with open_channel(target) as channel:
         stub = filter_pb2_grpc.SuggestionFilterServiceStub(channel)
         while not log.stop.is_set():
@@ -65,7 +47,7 @@ def _unary_caller(target: str, log: CallLog) -> None:
             log.seen.append((response.list_version, response.verdicts[0].action))
 
 
-def _session_caller(target: str, log: CallLog) -> None:
+def _session_caller(target: str, log: ResponseLog) -> None:
     """Typing sessions of five keystrokes, one FilterSession stream each."""
     with open_channel(target) as channel:
         stub = filter_pb2_grpc.SuggestionFilterServiceStub(channel)
@@ -80,12 +62,12 @@ def _session_caller(target: str, log: CallLog) -> None:
 
 
 @pytest.fixture
-def calling(request: pytest.FixtureRequest) -> Iterator[Callable[[str, str], CallLog]]:
+def calling(request: pytest.FixtureRequest) -> Iterator[Callable[[str, str], ResponseLog]]:
     """Start a caller thread (``unary`` or ``session``) against a target; stopped afterwards."""
-    threads: list[tuple[threading.Thread, CallLog]] = []
+    threads: list[tuple[threading.Thread, ResponseLog]] = []
 
-    def start(target: str, style: str) -> CallLog:
-        log = CallLog()
+    def start(target: str, style: str) -> ResponseLog:
+        log = ResponseLog()
         caller = _unary_caller if style == "unary" else _session_caller
         thread = threading.Thread(target=caller, args=(target, log), daemon=True)
         thread.start()
@@ -98,21 +80,9 @@ def calling(request: pytest.FixtureRequest) -> Iterator[Callable[[str, str], Cal
         thread.join(timeout=30)
 
 
-def _assert_consistent(log: CallLog, *, old: int, new: int) -> None:
-    """No errors; ``old`` allowed the new term, ``new`` blocked it, no other version seen."""
-    expected = {old: filter_pb2.ACTION_ALLOW, new: filter_pb2.ACTION_BLOCK}
-    assert log.errors == []
-    wrong = [(v, a) for v, a in log.seen if expected.get(v) != a]
-    assert wrong == []
-
-
-def _new_term_entry() -> TermEntry:
-    return TermEntry(term=NEW_TERM, category="profanity", rule_id="r-test-snorkelmoo")
-
-
 @pytest.mark.parametrize(("style", "workers"), [("unary", 1), ("session", 2)])
 def test_publish_and_rollback_switch_versions_without_a_failed_call(
-    tmp_path: Path, calling: Callable[[str, str], CallLog], style: str, workers: int
+    tmp_path: Path, calling: Callable[[str, str], ResponseLog], style: str, workers: int
 ) -> None:
     location = str(tmp_path / "store.db")
     old = publish_demo(location)
@@ -124,7 +94,7 @@ def test_publish_and_rollback_switch_versions_without_a_failed_call(
         log = calling(server.target, style)
         log.wait_for_version(old)
 
-        new = publish_added(location, [_new_term_entry()])
+        new = publish_added(location, [new_term_entry()])
         log.wait_for_version(new)
         rollback(location, old)
         log.wait_for_version(old)
@@ -133,7 +103,8 @@ def test_publish_and_rollback_switch_versions_without_a_failed_call(
         assert server.stop() == 0
         stderr = server.stderr_text()
 
-    _assert_consistent(log, old=old, new=new)
+    assert log.errors == []
+    assert_right_for_each_version(log, old=old, new=new)
     assert log.versions() == [old, new, old]
     # The rollback target was the previous list: served again without a new compile.
     assert f"list version {old}: the previous compiled list is served again" in stderr
@@ -142,7 +113,7 @@ def test_publish_and_rollback_switch_versions_without_a_failed_call(
 
 @pytest.mark.postgres
 def test_postgres_publish_reloads_through_notify(
-    postgres_dsn: str, calling: Callable[[str, str], CallLog]
+    postgres_dsn: str, calling: Callable[[str, str], ResponseLog]
 ) -> None:
     old = publish_demo(postgres_dsn)
     # Polling every 60 s: a reload within the wait below can only come from NOTIFY.
@@ -152,12 +123,13 @@ def test_postgres_publish_reloads_through_notify(
         server.wait_for_health("SERVING")
         log = calling(server.target, "unary")
         log.wait_for_version(old)
-        new = publish_added(postgres_dsn, [_new_term_entry()])
+        new = publish_added(postgres_dsn, [new_term_entry()])
         log.wait_for_version(new, timeout=30)
         rollback(postgres_dsn, old)
         log.wait_for_version(old, timeout=30)
         log.stop.set()
         time.sleep(0.1)
         assert server.stop() == 0
-    _assert_consistent(log, old=old, new=new)
+    assert log.errors == []
+    assert_right_for_each_version(log, old=old, new=new)
     assert log.versions() == [old, new, old]
