@@ -426,13 +426,17 @@ class Supervisor:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or self._stop_requested:
                 return False
-            fds = [child.status_fd for child in waiting]
-            readable, _, _ = select.select([*fds, self._wakeup_r], [], [], min(remaining, 0.5))
-            if self._wakeup_r in readable:
-                self._drain_wakeup()
-            for child in waiting:
-                if child.status_fd in readable:
-                    self._read_status(child)
+            self._read_statuses(waiting, min(remaining, 0.5))
+
+    def _read_statuses(self, waiting: list[_Child], timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for status lines (or a signal) and read them."""
+        fds = [child.status_fd for child in waiting]
+        readable, _, _ = select.select([*fds, self._wakeup_r], [], [], timeout)
+        if self._wakeup_r in readable:
+            self._drain_wakeup()
+        for child in waiting:
+            if child.status_fd in readable:
+                self._read_status(child)
 
     def _read_status(self, child: _Child) -> None:
         try:
@@ -755,13 +759,7 @@ class Supervisor:
             if self._stop_requested:
                 self._last_failure = "stopped"
                 return False
-            fds = [child.status_fd for child in waiting]
-            readable, _, _ = select.select([*fds, self._wakeup_r], [], [], min(remaining, 0.5))
-            if self._wakeup_r in readable:
-                self._drain_wakeup()
-            for child in waiting:
-                if child.status_fd in readable:
-                    self._read_status(child)
+            self._read_statuses(waiting, min(remaining, 0.5))
 
     def _observe_reload(self, loaded: LoadedList | None) -> None:
         """Count the time from the start of the last load until now as one reload."""
