@@ -17,8 +17,9 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -34,6 +35,7 @@ from _serve_fixtures import (
 )
 from _server_process import ServerProcess
 from suggestfilter._model import Action, SuggestionKind
+from suggestfilter.client import FRONTEND_CHANNEL_OPTIONS
 from suggestfilter.v1 import filter_pb2, filter_pb2_grpc
 
 # "snorkelmoo" is allowed by the demo list and blocked (profanity) once added.
@@ -67,10 +69,10 @@ def _one_stream(target: str, log: ResponseLog) -> None:
         log.done.set()
 
 
-def _unary_calls(target: str, log: ResponseLog) -> None:
-    """Filter calls one after another on a plain channel (no retry policy)."""
+def _unary_calls(target: str, log: ResponseLog, options: Sequence[tuple[str, Any]] = ()) -> None:
+    """Filter calls one after another on a plain channel (no retry policy) unless ``options``."""
     try:
-        with grpc.insecure_channel(target) as channel:
+        with grpc.insecure_channel(target, options=options) as channel:
             stub = filter_pb2_grpc.SuggestionFilterServiceStub(channel)
             while not log.stop.is_set():
                 try:
@@ -125,7 +127,13 @@ def test_inplace_max_terms_zero_rotates_a_new_generation(tmp_path: Path) -> None
         db=location, workers=1, grace=GRACE, extra_args=["--inplace-max-terms", "0"]
     ) as server:
         server.wait_for_health("SERVING")
-        caller = threading.Thread(target=_unary_calls, args=(server.target, log), daemon=True)
+        # A rotation drains the old generation: only a frontend's channel (retry
+        # policy) is promised no error then; a plain one may see a reset.
+        caller = threading.Thread(
+            target=_unary_calls,
+            args=(server.target, log, FRONTEND_CHANNEL_OPTIONS),
+            daemon=True,
+        )
         caller.start()
         try:
             log.wait_for_version(old)
