@@ -380,7 +380,11 @@ class Supervisor:
         settings = AdminSettings(
             address=self.settings.address(self.settings.admin_port or 0),
             store_location=self.settings.store_location,
-            tokens=self.settings.tokens or TokenRegistry.from_env_or_file(),
+            tokens=(
+                self.settings.tokens
+                if self.settings.tokens is not None
+                else TokenRegistry.from_env_or_file()
+            ),
             grace=self.settings.grace,
             tls=self.settings.admin_tls,
         )
