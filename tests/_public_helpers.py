@@ -10,8 +10,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import grpc
-from suggestfilter._grpc_server import create_public_server
-from suggestfilter._matcher import Matcher
 from suggestfilter._model import (
     Action,
     CategoryPolicy,
@@ -21,9 +19,11 @@ from suggestfilter._model import (
     Policy,
     TermEntry,
 )
-from suggestfilter._public_servicer import ReportSink
-from suggestfilter._serving_state import LoadedList, ServingState
-from suggestfilter._validation import Limits
+from suggestfilter.engine._matcher import Matcher
+from suggestfilter.rpc._limits import Limits
+from suggestfilter.serving._server import create_public_server
+from suggestfilter.serving._servicer import ReportSink
+from suggestfilter.serving._state import LoadedList, ServingState
 from suggestfilter.v1 import filter_pb2_grpc
 
 POLICY = Policy(

@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import grpc
-from suggestfilter._admin_ops import AdminOps
-from suggestfilter._demo import demo_entries, demo_policy
 from suggestfilter._model import TermEntry
-from suggestfilter._store import open_store
+from suggestfilter.admin._ops import AdminOps
 from suggestfilter.client import FRONTEND_CHANNEL_OPTIONS
+from suggestfilter.runtime._demo import demo_entries, demo_policy
+from suggestfilter.store import open_store
 from suggestfilter.v1 import filter_pb2
 
 KIND_QUERY = filter_pb2.SUGGESTION_KIND_QUERY

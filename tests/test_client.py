@@ -10,9 +10,7 @@ from collections.abc import Iterator, Sequence
 import pytest
 from _public_helpers import RunningServer, compile_matcher, loaded_list, running_server
 from suggestfilter._errors import InvalidInputError, RateLimitedError
-from suggestfilter._matcher import Matcher
 from suggestfilter._model import Action, KeystrokeDecision, SuggestionKind, Verdict
-from suggestfilter._serving_state import LoadedList
 from suggestfilter.client import (
     DEFAULT_DEADLINE_S,
     FilterClient,
@@ -20,6 +18,8 @@ from suggestfilter.client import (
     InProcessFilterClient,
     Suggestion,
 )
+from suggestfilter.engine._matcher import Matcher
+from suggestfilter.serving._state import LoadedList
 
 H, Q = SuggestionKind.HASHTAG, SuggestionKind.QUERY
 DEADLINE = 5.0  # generous: the tests are about behaviour, not speed
@@ -359,8 +359,8 @@ def _self_signed_localhost() -> tuple[bytes, bytes]:
 def test_tls_public_port() -> None:
     pytest.importorskip("cryptography")
     import grpc
-    from suggestfilter._grpc_server import create_public_server
-    from suggestfilter._serving_state import ServingState
+    from suggestfilter.serving._server import create_public_server
+    from suggestfilter.serving._state import ServingState
 
     cert, key = _self_signed_localhost()
     state = ServingState()

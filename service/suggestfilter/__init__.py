@@ -24,8 +24,6 @@ from suggestfilter._errors import (
     SuggestFilterError,
     TermFileError,
 )
-from suggestfilter._fold import fold
-from suggestfilter._matcher import ExplainedMatch, Explanation, Matcher
 from suggestfilter._model import (
     ALLOWED,
     Action,
@@ -40,6 +38,8 @@ from suggestfilter._model import (
     TermEntry,
     Verdict,
 )
+from suggestfilter.engine._fold import fold
+from suggestfilter.engine._matcher import ExplainedMatch, Explanation, Matcher
 
 __all__ = [
     "ALLOWED",

@@ -58,11 +58,11 @@ from suggestfilter._model import (
     SuggestionKind,
     Verdict,
 )
-from suggestfilter._validation import Limits, validate_keystroke, validate_report
+from suggestfilter.rpc._limits import Limits, validate_keystroke, validate_report
 from suggestfilter.v1 import filter_pb2, filter_pb2_grpc
 
 if TYPE_CHECKING:
-    from suggestfilter._matcher import Matcher
+    from suggestfilter.engine._matcher import Matcher
 
 __all__ = [
     "DEFAULT_DEADLINE_S",

@@ -7,12 +7,12 @@ import json
 import sys
 from pathlib import Path
 
-from suggestfilter import _bench_service
 from suggestfilter._errors import InvalidInputError
-from suggestfilter._matcher import Explanation, Matcher
 from suggestfilter._model import Action, CategoryPolicy, Policy, SuggestionKind, TermEntry, Verdict
-from suggestfilter._policyfile import parse_policy_toml
-from suggestfilter._termfile import parse_term_file
+from suggestfilter.engine._matcher import Explanation, Matcher
+from suggestfilter.lists._policyfile import parse_policy_toml
+from suggestfilter.lists._termfile import parse_term_file
+from suggestfilter.loadtest import _bench_service as _bench_service
 
 _KINDS = {kind.name.lower(): kind for kind in SuggestionKind}
 
@@ -152,7 +152,7 @@ def run_bench(args: argparse.Namespace) -> int:
     """``suggestfilter bench``: the core matching table, or with ``--service`` the service's."""
     if args.service:
         return _bench_service.run_from_args(args)
-    from suggestfilter import _bench
+    from suggestfilter.loadtest import _bench as _bench
 
     try:
         sizes = [int(size.replace("_", "")) for size in args.sizes.split(",") if size]

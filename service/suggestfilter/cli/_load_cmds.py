@@ -1,7 +1,7 @@
 """``suggestfilter loadtest``: drive a filter service with realistic keystrokes and report.
 
-See :mod:`suggestfilter._loadgen` for the corpus, the oracle and the drivers,
-and :mod:`suggestfilter._echo` for the echo floor.
+See :mod:`suggestfilter.loadtest._loadgen` for the corpus, the oracle and the drivers,
+and :mod:`suggestfilter.loadtest._echo` for the echo floor.
 """
 
 from __future__ import annotations
@@ -159,10 +159,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _load_list(args: argparse.Namespace) -> tuple[list[TermEntry], Policy]:
-    from suggestfilter import _demo
+    from suggestfilter.runtime import _demo as _demo
 
     if args.policy is not None:
-        from suggestfilter._policyfile import parse_policy_toml
+        from suggestfilter.lists._policyfile import parse_policy_toml
 
         try:
             text = args.policy.read_text(encoding="utf-8")
@@ -172,7 +172,7 @@ def _load_list(args: argparse.Namespace) -> tuple[list[TermEntry], Policy]:
     else:
         policy = _demo.demo_policy()
     if args.terms is not None:
-        from suggestfilter._termfile import parse_term_file
+        from suggestfilter.lists._termfile import parse_term_file
 
         if not args.terms.is_file():
             raise InvalidInputError("--terms", f"no such file: {args.terms}")
@@ -185,7 +185,7 @@ def _load_list(args: argparse.Namespace) -> tuple[list[TermEntry], Policy]:
 
 
 def _canaries(values: list[str], policy: Policy) -> list[Any]:
-    from suggestfilter._loadgen import CorpusTerm
+    from suggestfilter.loadtest._loadgen import CorpusTerm
 
     canaries = []
     for value in values:
@@ -222,8 +222,8 @@ def _validate(args: argparse.Namespace) -> None:
 
 def run_loadtest(args: argparse.Namespace) -> int:
     """Build the corpus, run each mode against the target (and the echo floor), report."""
-    from suggestfilter import _loadgen
-    from suggestfilter._echo import EchoWorkers
+    from suggestfilter.loadtest import _loadgen as _loadgen
+    from suggestfilter.loadtest._echo import EchoWorkers
 
     _validate(args)
     entries, policy = _load_list(args)

@@ -5,7 +5,7 @@
     suggestfilter serve --db PATH --port P --admin-port A --metrics-port M --workers N
     suggestfilter serve --demo
 
-See :mod:`suggestfilter._supervisor` for the process model (worker
+See :mod:`suggestfilter.runtime._supervisor` for the process model (worker
 generations, hot reload, draining on SIGTERM).
 """
 
@@ -23,12 +23,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from suggestfilter._errors import InvalidInputError
-from suggestfilter._metrics_http import prepare_multiprocess_dir, switch_to_multiprocess_mode
+from suggestfilter.serving._metrics_http import (
+    prepare_multiprocess_dir,
+    switch_to_multiprocess_mode,
+)
 
 if TYPE_CHECKING:
-    from suggestfilter._auth import TokenRegistry
-    from suggestfilter._supervisor import Supervisor
-    from suggestfilter._worker import TlsFiles
+    from suggestfilter.admin._auth import TokenRegistry
+    from suggestfilter.runtime._supervisor import Supervisor
+    from suggestfilter.runtime._worker import TlsFiles
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -146,7 +149,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _tls_files(args: argparse.Namespace, prefix: str) -> TlsFiles | None:
     """The TLS files of one port from ``--{prefix}-cert/-key/-client-ca``; None: plaintext."""
-    from suggestfilter._worker import TlsFiles
+    from suggestfilter.runtime._worker import TlsFiles
 
     attribute = prefix.replace("-", "_")
     cert = getattr(args, f"{attribute}_cert")
@@ -207,11 +210,11 @@ def run_serve(args: argparse.Namespace) -> int:
 @contextlib.contextmanager
 def _store_location(args: argparse.Namespace) -> Iterator[str]:
     if not args.demo:
-        from suggestfilter._store import DEFAULT_LOCATION
+        from suggestfilter.store import DEFAULT_LOCATION
 
         yield args.db or DEFAULT_LOCATION
         return
-    from suggestfilter._demo import seed_demo_store
+    from suggestfilter.runtime._demo import seed_demo_store
 
     directory = tempfile.mkdtemp(prefix="suggestfilter-demo-")
     try:
@@ -223,7 +226,7 @@ def _store_location(args: argparse.Namespace) -> Iterator[str]:
 
 
 def _serve(args: argparse.Namespace, location: str, metrics_dir: str) -> int:
-    from suggestfilter._supervisor import ServeSettings, Supervisor, default_worker_count
+    from suggestfilter.runtime._supervisor import ServeSettings, Supervisor, default_worker_count
 
     host = args.host or os.environ.get(HOST_ENV) or ("127.0.0.1" if args.demo else "[::]")
     tokens: TokenRegistry | None = None
@@ -262,7 +265,7 @@ def _admin_tokens(tokens_file: str | None, *, demo: bool) -> tuple[TokenRegistry
     """The admin API's tokens (file and environment); the demo adds a fresh editor token."""
     import secrets
 
-    from suggestfilter._auth import TOKENS_ENV, TokenRegistry
+    from suggestfilter.admin._auth import TOKENS_ENV, TokenRegistry
 
     if not demo:
         return TokenRegistry.from_env_or_file(tokens_file), None
@@ -283,7 +286,7 @@ def _client_host(host: str) -> str:
 def _print_banner(
     settings: object, *, demo: bool, demo_token: str | None, admin_serving: bool
 ) -> None:
-    from suggestfilter._supervisor import ServeSettings
+    from suggestfilter.runtime._supervisor import ServeSettings
 
     assert isinstance(settings, ServeSettings)
     host = _client_host(settings.host)
@@ -300,13 +303,13 @@ def _print_banner(
     lines.append(f"suggestfilter: store        {_redacted(settings.store_location)}")
     target = f"{host}:{settings.port}"
     if demo:
-        from suggestfilter._demo import example_commands
+        from suggestfilter.runtime._demo import example_commands
 
         lines.append("suggestfilter: demo list served; try in another terminal:")
         program = _how_to_run_me()
         lines.extend("  " + command for command in example_commands(target, program))
         if demo_token is not None and admin_serving:
-            from suggestfilter._demo import example_admin_command
+            from suggestfilter.runtime._demo import example_admin_command
 
             admin_target = f"{host}:{settings.admin_port}"
             lines.append("suggestfilter: the admin API takes this demo editor token:")

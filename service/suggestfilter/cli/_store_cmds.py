@@ -4,7 +4,7 @@ Every command works on a local store (``--db PATH``, default
 ``./suggestfilter.db``, or a ``postgresql://`` DSN) or on a running admin API
 (``--target HOST:PORT``, bearer token from ``$SUGGESTFILTER_TOKEN`` or the
 variable ``--token-env`` names). Both go through the same operations
-(:class:`suggestfilter._admin_ops.AdminOps`, or its remote mirror), so they
+(:class:`suggestfilter.admin._ops.AdminOps`, or its remote mirror), so they
 behave alike. Changes accumulate in the one open draft until ``terms
 publish``.
 """
@@ -24,24 +24,24 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
-from suggestfilter._admin_ops import (
+from suggestfilter._errors import AuthError, InvalidInputError, NotFoundError, PolicyError
+from suggestfilter._model import EntryKind, MatchMode, SuggestionKind, TermEntry, Verdict
+from suggestfilter.admin._ops import (
     AdminOps,
     ChangeResult,
     DryRunItem,
     Sample,
     parse_samples,
 )
-from suggestfilter._errors import AuthError, InvalidInputError, NotFoundError, PolicyError
-from suggestfilter._model import EntryKind, MatchMode, SuggestionKind, TermEntry, Verdict
-from suggestfilter._policyfile import format_policy_toml, parse_policy_toml
-from suggestfilter._store import (
+from suggestfilter.lists._policyfile import format_policy_toml, parse_policy_toml
+from suggestfilter.lists._termfile import format_terms_csv, parse_term_file
+from suggestfilter.store import (
     DEFAULT_LOCATION,
     ReportStatus,
     VersionInfo,
     is_postgres_location,
     open_store,
 )
-from suggestfilter._termfile import format_terms_csv, parse_term_file
 
 DEFAULT_TOKEN_ENV = "SUGGESTFILTER_TOKEN"
 
@@ -76,7 +76,7 @@ def _default_actor() -> str:
 def open_admin(args: argparse.Namespace, *, create: bool = False) -> AdminOps:
     """The operations for a command: the admin API at ``--target``, else the local store.
 
-    The remote client (``suggestfilter._admin_client.RemoteAdmin``) has the
+    The remote client (``suggestfilter.admin._client.RemoteAdmin``) has the
     same methods and signatures as AdminOps. The actor of local commands is
     ``--actor``, else the login name (``$USER``, ``$LOGNAME``, the account);
     the admin API takes it from the token. A local SQLite store is created
@@ -87,7 +87,7 @@ def open_admin(args: argparse.Namespace, *, create: bool = False) -> AdminOps:
         raise InvalidInputError("--db", "give --db or --target, not both")
     if args.target:
         try:
-            from suggestfilter._admin_client import RemoteAdmin
+            from suggestfilter.admin._client import RemoteAdmin
         except ImportError as error:
             raise InvalidInputError(
                 "--target", f"the admin API client is not available ({error})"

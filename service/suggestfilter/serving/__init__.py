@@ -1,0 +1,3 @@
+"""The public API: its servicer, its server, the serving state it decides
+with, and its Prometheus metrics.
+"""
