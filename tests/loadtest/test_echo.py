@@ -11,7 +11,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-from suggestfilter.loadtest import _loadgen as lg
+from suggestfilter.loadtest import _corpus, _drivers, _report, _runner
 from suggestfilter.loadtest._echo import EchoWorkers, create_echo_server, echo_response
 from suggestfilter.runtime._demo import demo_entries, demo_policy
 from suggestfilter.v1 import filter_pb2, filter_pb2_grpc
@@ -36,9 +36,11 @@ def echo_target() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def plan() -> lg.LoadPlan:
+def plan() -> _corpus.LoadPlan:
     policy = demo_policy()
-    return lg.LoadPlan.from_corpus(lg.build_corpus(demo_entries(policy), policy, sessions=50))
+    return _corpus.LoadPlan.from_corpus(
+        _corpus.build_corpus(demo_entries(policy), policy, sessions=50)
+    )
 
 
 def test_echo_response_has_the_service_shape_and_allows_everything() -> None:
@@ -98,10 +100,10 @@ def test_echo_server_refuses_oversized_requests_like_the_service(echo_target: st
     ],
 )
 def test_load_against_echo_workers_sharing_a_port(
-    plan: lg.LoadPlan, mode: str, api: str, client_processes: int
+    plan: _corpus.LoadPlan, mode: str, api: str, client_processes: int
 ) -> None:
     with EchoWorkers(2, max_workers=4) as echo:
-        settings = lg.LoadSettings(
+        settings = _drivers.LoadSettings(
             mode=mode,
             concurrency=4,
             duration=1.0,
@@ -110,8 +112,8 @@ def test_load_against_echo_workers_sharing_a_port(
             allow_all=True,
             label="echo-floor",
         )
-        result = lg.run_load(echo.target, plan, settings, progress=None)
-    assert result.ok, lg.format_report([result])
+        result = _runner.run_load(echo.target, plan, settings, progress=None)
+    assert result.ok, _report.format_report([result])
     assert result.requests > 0 and result.connections == 4
     assert result.versions.keys() == {1}
     assert result.histogram.get_total_count() == result.requests

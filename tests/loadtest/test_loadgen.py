@@ -22,9 +22,10 @@ from suggestfilter._model import (
     Policy,
     SuggestionKind,
     TermEntry,
+    Verdict,
 )
 from suggestfilter.engine._matcher import Matcher
-from suggestfilter.loadtest import _loadgen as lg
+from suggestfilter.loadtest import _corpus, _drivers, _oracle, _report, _runner
 from suggestfilter.runtime._demo import demo_entries, demo_policy
 from suggestfilter.v1 import filter_pb2, filter_pb2_grpc
 
@@ -44,12 +45,12 @@ ENTRIES = [
     TermEntry("qwzzyx", "exploitation"),
     TermEntry("qwzzyxology", "exploitation", kind=EntryKind.ALLOW),
 ]
-CANARY = lg.CorpusTerm("flumbrix", "profanity", from_version=2)
+CANARY = _oracle.CorpusTerm("flumbrix", "profanity", from_version=2)
 
 
 @pytest.fixture(scope="module")
-def corpus() -> lg.Corpus:
-    return lg.build_corpus(
+def corpus() -> _corpus.Corpus:
+    return _corpus.build_corpus(
         ENTRIES,
         POLICY,
         canaries=[CANARY],
@@ -59,7 +60,7 @@ def corpus() -> lg.Corpus:
     )
 
 
-def _candidates(corpus: lg.Corpus) -> Iterator[lg.Candidate]:
+def _candidates(corpus: _corpus.Corpus) -> Iterator[_oracle.Candidate]:
     for session in corpus.sessions:
         for keystroke in session:
             yield from keystroke.candidates
@@ -86,30 +87,30 @@ DISGUISE_LABELS = {
 
 @pytest.mark.parametrize("term", ["badword", "zorblax", "glorbnak", "ass"])
 def test_every_disguise_keeps_the_term_skeleton(term: str) -> None:
-    forms = lg.disguises(term)
+    forms = _corpus.disguises(term)
     assert {label for _text, _kind, label in forms} <= DISGUISE_LABELS
     for text, kind, label in forms:
         assert text != term or label == "plain"
-        assert lg.coarse_skeleton(term) in lg.coarse_skeleton(text), label
+        assert _oracle.coarse_skeleton(term) in _oracle.coarse_skeleton(text), label
         assert (kind is SuggestionKind.HASHTAG) == text.startswith("#")
 
 
 @pytest.mark.parametrize(
     ("text", "skeleton"),
     [
-        ("BadWord", lg.coarse_skeleton("badword")),
+        ("BadWord", _oracle.coarse_skeleton("badword")),
         (
             "".join(chr(ord(c) + 0xFEE0) for c in "badword"),
-            lg.coarse_skeleton("badword"),
+            _oracle.coarse_skeleton("badword"),
         ),  # fullwidth
-        ("b4dw0rd", lg.coarse_skeleton("badword")),
-        ("b.a.d.w.o.r.d", lg.coarse_skeleton("badword")),
-        ("baaadwooord", lg.coarse_skeleton("badword")),
-        ("bädwörd", lg.coarse_skeleton("badword")),
+        ("b4dw0rd", _oracle.coarse_skeleton("badword")),
+        ("b.a.d.w.o.r.d", _oracle.coarse_skeleton("badword")),
+        ("baaadwooord", _oracle.coarse_skeleton("badword")),
+        ("bädwörd", _oracle.coarse_skeleton("badword")),
     ],
 )
 def test_coarse_skeleton_undoes_disguises(text: str, skeleton: str) -> None:
-    assert lg.coarse_skeleton(text) == skeleton
+    assert _oracle.coarse_skeleton(text) == skeleton
 
 
 REGRESSIONS = [
@@ -121,12 +122,12 @@ REGRESSIONS = [
 
 @pytest.mark.parametrize(("text", "term"), REGRESSIONS)
 def test_regression_text_the_engine_matches_is_never_innocent(text: str, term: str) -> None:
-    assert lg.TermIndex([lg.CorpusTerm(term, "synthetic")]).contained(text)
+    assert _oracle.TermIndex([_oracle.CorpusTerm(term, "synthetic")]).contained(text)
 
 
 def test_coarse_skeleton_is_generous_so_the_oracle_errs_on_dropping_text() -> None:
     # "as" is not "ass" for the engine, but the oracle cannot tell: it keeps neither.
-    index = lg.TermIndex([lg.CorpusTerm("ass", "profanity")])
+    index = _oracle.TermIndex([_oracle.CorpusTerm("ass", "profanity")])
     assert index.contained("class") and index.contained("as")
     assert not index.contained("hello world")
 
@@ -135,50 +136,50 @@ def test_coarse_skeleton_is_generous_so_the_oracle_errs_on_dropping_text() -> No
 
 
 def test_innocent_words_contain_no_term() -> None:
-    terms = [lg.CorpusTerm(entry.term, entry.category) for entry in demo_entries()]
-    index = lg.TermIndex(terms)
-    words = lg.innocent_words(index, 500)
+    terms = [_oracle.CorpusTerm(entry.term, entry.category) for entry in demo_entries()]
+    index = _oracle.TermIndex(terms)
+    words = _corpus.innocent_words(index, 500)
     assert len(words) == 500
     assert all(not index.contained(word) for word in words)
     assert all(word.isascii() and word.isalpha() and len(word) >= 3 for word in words)
 
 
 def test_corpus_is_deterministic_for_a_seed() -> None:
-    first = lg.build_corpus(ENTRIES, POLICY, sessions=20, seed=7)
-    second = lg.build_corpus(ENTRIES, POLICY, sessions=20, seed=7)
-    other = lg.build_corpus(ENTRIES, POLICY, sessions=20, seed=8)
+    first = _corpus.build_corpus(ENTRIES, POLICY, sessions=20, seed=7)
+    second = _corpus.build_corpus(ENTRIES, POLICY, sessions=20, seed=7)
+    other = _corpus.build_corpus(ENTRIES, POLICY, sessions=20, seed=8)
     assert first == second
     assert first != other
 
 
-def test_sessions_type_queries_character_by_character(corpus: lg.Corpus) -> None:
+def test_sessions_type_queries_character_by_character(corpus: _corpus.Corpus) -> None:
     for session in corpus.sessions:
         queries = [keystroke.query for keystroke in session]
         assert [len(query) for query in queries] == list(range(1, len(queries) + 1))
         assert all(query.startswith(queries[-1][: len(query)]) for query in queries)
-        assert all(len(k.candidates) == lg.SUGGESTIONS_PER_KEYSTROKE for k in session)
+        assert all(len(k.candidates) == _corpus.SUGGESTIONS_PER_KEYSTROKE for k in session)
 
 
-def test_candidates_mix_innocent_text_and_disguised_terms(corpus: lg.Corpus) -> None:
+def test_candidates_mix_innocent_text_and_disguised_terms(corpus: _corpus.Corpus) -> None:
     candidates = list(_candidates(corpus))
     blocked = [c for c in candidates if c.expected.action is Action.BLOCK]
     share = len(blocked) / len(candidates)
     assert 0.2 < share < 0.4  # blocked_share 0.3
     assert {c.label for c in blocked} >= {"leet", "separator", "hashtag-camelcase", "fullwidth"}
-    assert all(c.expected == lg.ALLOW_EXPECTED for c in candidates if c.label == "innocent")
+    assert all(c.expected == _oracle.ALLOW_EXPECTED for c in candidates if c.label == "innocent")
     assert {c.expected.category for c in blocked} == {"profanity", "exploitation", "spam"}
 
 
-def test_allowlisted_text_is_never_expected_blocked(corpus: lg.Corpus) -> None:
-    allowed = lg.coarse_skeleton("qwzzyxology")
+def test_allowlisted_text_is_never_expected_blocked(corpus: _corpus.Corpus) -> None:
+    allowed = _oracle.coarse_skeleton("qwzzyxology")
     assert all(
-        allowed not in lg.coarse_skeleton(c.text)
+        allowed not in _oracle.coarse_skeleton(c.text)
         for c in _candidates(corpus)
         if c.expected.action is Action.BLOCK
     )
 
 
-def test_typed_blocked_terms_follow_the_query_policy(corpus: lg.Corpus) -> None:
+def test_typed_blocked_terms_follow_the_query_policy(corpus: _corpus.Corpus) -> None:
     typed = [s for s in corpus.sessions if s[0].query_label.startswith("typed-")]
     assert typed
     actions = set()
@@ -186,15 +187,15 @@ def test_typed_blocked_terms_follow_the_query_policy(corpus: lg.Corpus) -> None:
         expectations = [keystroke.query_expected for keystroke in session]
         # Proper prefixes of the term are allowed; from the complete term on, the policy
         # (spam's query policy is allow: such a session expects ALLOW throughout).
-        hits = [i for i, e in enumerate(expectations) if e != lg.ALLOW_EXPECTED]
+        hits = [i for i, e in enumerate(expectations) if e != _oracle.ALLOW_EXPECTED]
         first_hit = hits[0] if hits else len(expectations)
-        assert all(e == lg.ALLOW_EXPECTED for e in expectations[:first_hit])
+        assert all(e == _oracle.ALLOW_EXPECTED for e in expectations[:first_hit])
         assert len(set(expectations[first_hit:])) <= 1
         actions.add(expectations[first_hit].at(2)[0] if hits else Action.ALLOW)
     assert actions == {Action.BLOCK, Action.INTERVENE, Action.ALLOW}
 
 
-def test_canary_candidates_expect_allow_before_their_version(corpus: lg.Corpus) -> None:
+def test_canary_candidates_expect_allow_before_their_version(corpus: _corpus.Corpus) -> None:
     canaries = [c for c in _candidates(corpus) if c.expected.from_version == 2]
     assert canaries
     for candidate in canaries:
@@ -209,7 +210,7 @@ def test_canary_candidates_expect_allow_before_their_version(corpus: lg.Corpus) 
 def _response(
     decision: KeystrokeDecision, version: int, candidates: Sequence[tuple[str, SuggestionKind]]
 ) -> filter_pb2.FilterResponse:
-    def verdict(v: lg.Verdict) -> filter_pb2.Verdict:
+    def verdict(v: Verdict) -> filter_pb2.Verdict:
         return filter_pb2.Verdict(action=int(v.action), category=v.category, rule_id=v.rule_id)
 
     response = filter_pb2.FilterResponse(
@@ -231,7 +232,7 @@ def _response(
 def test_oracle_agrees_with_the_engine_on_the_demo_list(version: int) -> None:
     policy = demo_policy()
     entries = demo_entries(policy)
-    corpus = lg.build_corpus(
+    corpus = _corpus.build_corpus(
         entries,
         policy,
         canaries=[CANARY],
@@ -246,7 +247,7 @@ def test_oracle_agrees_with_the_engine_on_the_demo_list(version: int) -> None:
         for keystroke in session:
             candidates = [(c.text, c.kind) for c in keystroke.candidates]
             decision = matcher.decide(keystroke.query, candidates, "en-US")
-            problem = lg.check_response(keystroke, _response(decision, version, candidates))
+            problem = _oracle.check_response(keystroke, _response(decision, version, candidates))
             if problem:
                 problems.append(problem)
     assert problems == []
@@ -254,25 +255,25 @@ def test_oracle_agrees_with_the_engine_on_the_demo_list(version: int) -> None:
 
 # --- checks that must fail -------------------------------------------------------
 
-KEYSTROKE = lg.Keystroke(
+KEYSTROKE = _oracle.Keystroke(
     query="hello",
-    query_expected=lg.ALLOW_EXPECTED,
+    query_expected=_oracle.ALLOW_EXPECTED,
     candidates=(
-        lg.Candidate("hello world", SuggestionKind.QUERY, lg.ALLOW_EXPECTED, "innocent"),
-        lg.Candidate(
-            "b4dword", SuggestionKind.QUERY, lg.Expected(Action.BLOCK, "profanity"), "leet"
+        _oracle.Candidate("hello world", SuggestionKind.QUERY, _oracle.ALLOW_EXPECTED, "innocent"),
+        _oracle.Candidate(
+            "b4dword", SuggestionKind.QUERY, _oracle.Expected(Action.BLOCK, "profanity"), "leet"
         ),
-        lg.Candidate(
+        _oracle.Candidate(
             "flumbrix",
             SuggestionKind.QUERY,
-            lg.Expected(Action.BLOCK, "profanity", from_version=2),
+            _oracle.Expected(Action.BLOCK, "profanity", from_version=2),
             "plain",
         ),
     ),
 )
-INTERVENE_KEYSTROKE = lg.Keystroke(
+INTERVENE_KEYSTROKE = _oracle.Keystroke(
     query="zorblax",
-    query_expected=lg.Expected(Action.INTERVENE, "exploitation"),
+    query_expected=_oracle.Expected(Action.INTERVENE, "exploitation"),
     candidates=KEYSTROKE.candidates,
     query_label="typed-plain",
 )
@@ -345,7 +346,7 @@ def _mutated(change: str) -> filter_pb2.FilterResponse:
     ],
 )
 def test_check_reports_each_wrong_response(change: str, reported: str) -> None:
-    problem = lg.check_response(KEYSTROKE, _mutated(change))
+    problem = _oracle.check_response(KEYSTROKE, _mutated(change))
     assert problem is not None and reported in problem
     # Reports name fields and labels, never the text.
     assert "b4dword" not in problem and "flumbrix" not in problem and "hello" not in problem
@@ -353,20 +354,20 @@ def test_check_reports_each_wrong_response(change: str, reported: str) -> None:
 
 @pytest.mark.parametrize("version", [1, 2, 5])
 def test_check_accepts_right_responses_at_each_version(version: int) -> None:
-    assert lg.check_response(KEYSTROKE, _right(version)) is None
+    assert _oracle.check_response(KEYSTROKE, _right(version)) is None
 
 
 def test_check_wants_an_intervention_and_nothing_allowed_when_the_query_intervenes() -> None:
     response = _right()
     response.query_verdict.CopyFrom(_verdict(Action.INTERVENE, "exploitation"))
-    problem = lg.check_response(INTERVENE_KEYSTROKE, response)
+    problem = _oracle.check_response(INTERVENE_KEYSTROKE, response)
     assert problem is not None and "allowed holds 2 suggestions, expected 0" in problem
     del response.allowed[:]
-    problem = lg.check_response(INTERVENE_KEYSTROKE, response)
+    problem = _oracle.check_response(INTERVENE_KEYSTROKE, response)
     assert problem == "query INTERVENE without an intervention of its category"
     response.intervention.category = "exploitation"
     response.intervention.message = "Help is available."
-    assert lg.check_response(INTERVENE_KEYSTROKE, response) is None
+    assert _oracle.check_response(INTERVENE_KEYSTROKE, response) is None
 
 
 def test_echo_floor_checks_expect_everything_allowed() -> None:
@@ -378,8 +379,8 @@ def test_echo_floor_checks_expect_everything_allowed() -> None:
         query_verdict=_verdict(Action.ALLOW),
         list_version=1,
     )
-    assert lg.check_response(KEYSTROKE, echo, allow_all=True) is None
-    assert lg.check_response(KEYSTROKE, echo) is not None
+    assert _oracle.check_response(KEYSTROKE, echo, allow_all=True) is None
+    assert _oracle.check_response(KEYSTROKE, echo) is not None
 
 
 # --- version tracking -------------------------------------------------------------
@@ -398,7 +399,7 @@ def test_echo_floor_checks_expect_everything_allowed() -> None:
 def test_version_track_counts_switches_and_reversals(
     seen: list[int], switches: int, backwards: int
 ) -> None:
-    track = lg._VersionTrack()
+    track = _drivers.VersionTrack()
     for version in seen:
         track.see(version)
     assert (track.switches, track.backwards) == (switches, backwards)
@@ -452,38 +453,38 @@ def scripted() -> Iterator[tuple[_ScriptedServicer, str]]:
     server.stop(None)
 
 
-def _plan(sessions: int = 20) -> lg.LoadPlan:
-    return lg.LoadPlan.from_corpus(lg.build_corpus(ENTRIES, POLICY, sessions=sessions))
+def _plan(sessions: int = 20) -> _corpus.LoadPlan:
+    return _corpus.LoadPlan.from_corpus(_corpus.build_corpus(ENTRIES, POLICY, sessions=sessions))
 
 
-@pytest.mark.parametrize("api", lg.CLIENT_APIS)
-@pytest.mark.parametrize("mode", lg.MODES)
+@pytest.mark.parametrize("api", _drivers.CLIENT_APIS)
+@pytest.mark.parametrize("mode", _drivers.MODES)
 def test_driver_counts_errors_by_status_code(
     scripted: tuple[_ScriptedServicer, str], mode: str, api: str
 ) -> None:
     servicer, target = scripted
     servicer.fail_every = 3
-    settings = lg.LoadSettings(
+    settings = _drivers.LoadSettings(
         mode=mode, concurrency=1, duration=0.5, api=api, client_processes=0, allow_all=True
     )
-    result = lg.run_load(target, _plan(), settings, progress=None)
+    result = _runner.run_load(target, _plan(), settings, progress=None)
     assert result.requests > 0
     assert set(result.errors) == {"UNAVAILABLE"}
     assert result.error_samples[0] == "UNAVAILABLE: scripted failure"
     assert not result.ok
 
 
-@pytest.mark.parametrize("api", lg.CLIENT_APIS)
-@pytest.mark.parametrize("mode", lg.MODES)
+@pytest.mark.parametrize("api", _drivers.CLIENT_APIS)
+@pytest.mark.parametrize("mode", _drivers.MODES)
 def test_driver_sees_a_version_going_backwards(
     scripted: tuple[_ScriptedServicer, str], mode: str, api: str
 ) -> None:
     servicer, target = scripted
     servicer.versions = [1, 1, 2, 2, 1]
-    settings = lg.LoadSettings(
+    settings = _drivers.LoadSettings(
         mode=mode, concurrency=1, duration=0.5, api=api, client_processes=0, allow_all=True
     )
-    result = lg.run_load(target, _plan(), settings, progress=None)
+    result = _runner.run_load(target, _plan(), settings, progress=None)
     assert result.errors == {}
     assert result.versions.keys() == {1, 2}
     assert (result.switches, result.backwards) == (2, 1)
@@ -494,8 +495,8 @@ def test_driver_reports_wrong_verdicts_of_a_service_that_allows_everything(
     scripted: tuple[_ScriptedServicer, str],
 ) -> None:
     _servicer, target = scripted
-    settings = lg.LoadSettings(mode="unary", concurrency=2, duration=0.5, client_processes=0)
-    result = lg.run_load(target, _plan(), settings, progress=None)
+    settings = _drivers.LoadSettings(mode="unary", concurrency=2, duration=0.5, client_processes=0)
+    result = _runner.run_load(target, _plan(), settings, progress=None)
     assert result.requests > 0 and result.wrong > 0
     assert any("expected BLOCK/" in sample for sample in result.wrong_samples)
 
@@ -503,8 +504,10 @@ def test_driver_reports_wrong_verdicts_of_a_service_that_allows_everything(
 # --- results and report -----------------------------------------------------------
 
 
-def _result(label: str, mode: str, requests: int, latency_us: int) -> lg.LoadResult:
-    result = lg.LoadResult(label=label, mode=mode, elapsed=2.0, requests=requests, connections=1)
+def _result(label: str, mode: str, requests: int, latency_us: int) -> _report.LoadResult:
+    result = _report.LoadResult(
+        label=label, mode=mode, elapsed=2.0, requests=requests, connections=1
+    )
     for _ in range(requests):
         result.histogram.record_value(latency_us)
     result.versions[1] = requests
@@ -514,7 +517,9 @@ def _result(label: str, mode: str, requests: int, latency_us: int) -> lg.LoadRes
 def test_results_cross_processes_and_merge() -> None:
     first = _result("service", "unary", 100, 1000)
     first.errors["UNAVAILABLE"] = 2
-    second = lg.LoadResult.from_transport(_result("service", "unary", 300, 3000).to_transport())
+    second = _report.LoadResult.from_transport(
+        _result("service", "unary", 300, 3000).to_transport()
+    )
     first.merge(second)
     assert first.requests == 400 and first.connections == 2
     assert first.errors == {"UNAVAILABLE": 2}
@@ -532,16 +537,16 @@ def test_rounds_run_one_after_the_other_add_up_their_time() -> None:
 def test_report_gives_throughput_as_a_share_of_the_floor() -> None:
     service = _result("service", "unary", 900, 2000)
     floor = _result("echo-floor", "unary", 1000, 1500)
-    table = lg.format_report([service], floors={"unary": floor})
+    table = _report.format_report([service], floors={"unary": floor})
     assert "90.0% of the echo floor's throughput" in table
     assert "p99 2.00 ms vs 1.50 ms" in table
-    document = lg.report_document([service], floors={"unary": floor}, settings={"cpus": 2})
+    document = _report.report_document([service], floors={"unary": floor}, settings={"cpus": 2})
     assert document["ratio_to_floor"] == {"unary": 0.9}
     assert document["ok"] is True
     assert document["runs"][0]["latency_ms"]["p99"] == pytest.approx(2.0, rel=0.01)
     json.dumps(document)
     service.wrong = 1
-    assert lg.report_document([service], floors={"unary": floor})["ok"] is False
+    assert _report.report_document([service], floors={"unary": floor})["ok"] is False
 
 
 @pytest.mark.parametrize("client_processes", [0, 1])
@@ -555,14 +560,14 @@ def test_actions_run_under_load_and_the_window_selects_their_calls(
         servicer.versions = [2]
         published.append(True)
 
-    settings = lg.LoadSettings(
+    settings = _drivers.LoadSettings(
         concurrency=2,
         duration=1.0,
         client_processes=client_processes,
         allow_all=True,
         window=(0.4, 0.7),
     )
-    result = lg.run_load(target, _plan(), settings, progress=None, actions=[(0.4, publish)])
+    result = _runner.run_load(target, _plan(), settings, progress=None, actions=[(0.4, publish)])
     assert published == [True]
     assert result.ok and result.versions.keys() == {1, 2}
     assert result.version_first_seen[1] < result.version_first_seen[2]
@@ -577,28 +582,30 @@ def test_a_failing_action_fails_the_run(scripted: tuple[_ScriptedServicer, str])
     def fail() -> None:
         raise OSError("publish failed")
 
-    settings = lg.LoadSettings(concurrency=1, duration=0.3, client_processes=0, allow_all=True)
+    settings = _drivers.LoadSettings(
+        concurrency=1, duration=0.3, client_processes=0, allow_all=True
+    )
     with pytest.raises(RuntimeError, match="an action under load failed: OSError: publish failed"):
-        lg.run_load(target, _plan(), settings, progress=None, actions=[(0.1, fail)])
+        _runner.run_load(target, _plan(), settings, progress=None, actions=[(0.1, fail)])
 
 
-@pytest.mark.parametrize("api", lg.CLIENT_APIS)
+@pytest.mark.parametrize("api", _drivers.CLIENT_APIS)
 def test_retry_policy_hides_failures_a_retry_recovers(
     scripted: tuple[_ScriptedServicer, str], api: str
 ) -> None:
     servicer, target = scripted
     servicer.fail_every = 3  # never twice in a row: the second attempt succeeds
-    settings = lg.LoadSettings(
+    settings = _drivers.LoadSettings(
         concurrency=1, duration=0.5, api=api, client_processes=0, allow_all=True, retry=True
     )
-    result = lg.run_load(target, _plan(), settings, progress=None)
+    result = _runner.run_load(target, _plan(), settings, progress=None)
     assert result.requests > 0 and result.errors == {}
     assert servicer.calls > result.requests
 
 
-@pytest.mark.parametrize("api", lg.CLIENT_APIS)
+@pytest.mark.parametrize("api", _drivers.CLIENT_APIS)
 def test_an_unreachable_target_fails_the_run(free_port: int, api: str) -> None:
-    settings = lg.LoadSettings(duration=0.2, api=api, client_processes=0, connect_timeout=0.3)
+    settings = _drivers.LoadSettings(duration=0.2, api=api, client_processes=0, connect_timeout=0.3)
     target = f"127.0.0.1:{free_port}"
     with pytest.raises(RuntimeError, match=f"cannot connect to {target} within 0.3 s"):
-        lg.run_load(target, _plan(), settings, progress=None)
+        _runner.run_load(target, _plan(), settings, progress=None)

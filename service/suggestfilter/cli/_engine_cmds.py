@@ -12,7 +12,9 @@ from suggestfilter._model import Action, CategoryPolicy, Policy, SuggestionKind,
 from suggestfilter.engine._matcher import Explanation, Matcher
 from suggestfilter.lists._policyfile import parse_policy_toml
 from suggestfilter.lists._termfile import parse_term_file
+from suggestfilter.loadtest import _bench as _bench
 from suggestfilter.loadtest import _bench_service as _bench_service
+from suggestfilter.loadtest import require_bench_extra
 
 _KINDS = {kind.name.lower(): kind for kind in SuggestionKind}
 
@@ -150,10 +152,9 @@ def run_check(args: argparse.Namespace) -> int:
 
 def run_bench(args: argparse.Namespace) -> int:
     """``suggestfilter bench``: the core matching table, or with ``--service`` the service's."""
+    require_bench_extra("bench")
     if args.service:
         return _bench_service.run_from_args(args)
-    from suggestfilter.loadtest import _bench as _bench
-
     try:
         sizes = [int(size.replace("_", "")) for size in args.sizes.split(",") if size]
     except ValueError:

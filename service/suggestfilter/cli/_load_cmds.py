@@ -1,21 +1,28 @@
 """``suggestfilter loadtest``: drive a filter service with realistic keystrokes and report.
 
-See :mod:`suggestfilter.loadtest._loadgen` for the corpus, the oracle and the drivers,
-and :mod:`suggestfilter.loadtest._echo` for the echo floor.
+See :mod:`suggestfilter.loadtest` for the corpus, the oracle, the drivers, the
+runner, the report and the echo floor.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from suggestfilter._errors import InvalidInputError, SuggestFilterError
 from suggestfilter._model import Policy, TermEntry
+from suggestfilter.loadtest import require_bench_extra
+from suggestfilter.loadtest._oracle import CorpusTerm
+
+if TYPE_CHECKING:
+    from suggestfilter.loadtest._drivers import LoadSettings
+    from suggestfilter.loadtest._report import LoadResult
 
 DEFAULT_CONCURRENCY = 8
 DEFAULT_DURATION = 10.0
@@ -184,9 +191,7 @@ def _load_list(args: argparse.Namespace) -> tuple[list[TermEntry], Policy]:
     return entries, policy
 
 
-def _canaries(values: list[str], policy: Policy) -> list[Any]:
-    from suggestfilter.loadtest._loadgen import CorpusTerm
-
+def _canaries(values: list[str], policy: Policy) -> list[CorpusTerm]:
     canaries = []
     for value in values:
         parts = value.rsplit(":", 2)
@@ -222,12 +227,17 @@ def _validate(args: argparse.Namespace) -> None:
 
 def run_loadtest(args: argparse.Namespace) -> int:
     """Build the corpus, run each mode against the target (and the echo floor), report."""
-    from suggestfilter.loadtest import _loadgen as _loadgen
+    require_bench_extra("loadtest")
+    # Imported here: they need the bench extra, which a service install leaves out.
+    from suggestfilter.loadtest._corpus import LoadPlan, build_corpus
+    from suggestfilter.loadtest._drivers import LoadSettings
     from suggestfilter.loadtest._echo import EchoWorkers
+    from suggestfilter.loadtest._report import format_report, report_document
+    from suggestfilter.loadtest._runner import run_load
 
     _validate(args)
     entries, policy = _load_list(args)
-    corpus = _loadgen.build_corpus(
+    corpus = build_corpus(
         entries,
         policy,
         canaries=_canaries(args.canary, policy),
@@ -237,7 +247,7 @@ def run_loadtest(args: argparse.Namespace) -> int:
         blocked_query_share=args.blocked_query_share,
         seed=args.seed,
     )
-    plan = _loadgen.LoadPlan.from_corpus(corpus, locale=args.locale)
+    plan = LoadPlan.from_corpus(corpus, locale=args.locale)
     modes = ("unary", "stream") if args.mode == "both" else (args.mode,)
     progress = None if args.quiet else sys.stderr
     echo_workers = args.echo_workers or _serve_default_workers()
@@ -268,15 +278,15 @@ def run_loadtest(args: argparse.Namespace) -> int:
         f"{corpus.innocent_words} innocent words",
         file=sys.stderr,
     )
-    results: dict[str, _loadgen.LoadResult] = {}
-    floors: dict[str, _loadgen.LoadResult] = {}
+    results: dict[str, LoadResult] = {}
+    floors: dict[str, LoadResult] = {}
     with contextlib.ExitStack() as stack:
         echo = None
         if args.echo_floor:
             echo = stack.enter_context(EchoWorkers(echo_workers, max_workers=args.echo_threads))
         for round_index in range(args.rounds):
             for mode in modes:
-                settings = _loadgen.LoadSettings(
+                settings = LoadSettings(
                     mode=mode,
                     concurrency=args.concurrency,
                     duration=args.duration,
@@ -285,27 +295,27 @@ def run_loadtest(args: argparse.Namespace) -> int:
                     warmup=args.warmup,
                     retry=args.retry,
                 )
-                runs: list[tuple[dict[str, _loadgen.LoadResult], str, Any]] = []
+                runs: list[tuple[dict[str, LoadResult], str, LoadSettings]] = []
                 if args.target:
                     runs.append((results, args.target, settings))
                 if echo is not None:
-                    floor_settings = _replace(settings, allow_all=True, label="echo-floor")
+                    floor_settings = dataclasses.replace(
+                        settings, allow_all=True, label="echo-floor"
+                    )
                     runs.append((floors, echo.target, floor_settings))
                 if round_index % 2:
                     runs.reverse()  # alternate who goes first, so drift hits both alike
                 for into, target, run_settings in runs:
                     try:
-                        result = _loadgen.run_load(target, plan, run_settings, progress=progress)
+                        result = run_load(target, plan, run_settings, progress=progress)
                     except RuntimeError as error:
                         raise SuggestFilterError(str(error)) from error
                     if mode in into:
                         into[mode].merge(result, sequential=True)
                     else:
                         into[mode] = result
-    document = _loadgen.report_document(
-        list(results.values()), floors=floors, settings=settings_doc
-    )
-    table = _loadgen.format_report(
+    document = report_document(list(results.values()), floors=floors, settings=settings_doc)
+    table = format_report(
         list(results.values()),
         floors=floors,
         title=(
@@ -328,12 +338,6 @@ def run_loadtest(args: argparse.Namespace) -> int:
 
 def _api(args: argparse.Namespace, mode: str) -> str:
     return DEFAULT_API[mode] if args.api == "auto" else str(args.api)
-
-
-def _replace(settings: Any, **changes: Any) -> Any:
-    import dataclasses
-
-    return dataclasses.replace(settings, **changes)
 
 
 def _serve_default_workers() -> int:

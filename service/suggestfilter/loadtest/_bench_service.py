@@ -294,8 +294,12 @@ def measure_reload_under_load(
     client settings a frontend should use (``loadtest --retry``: retry policy,
     fast reconnect, wait for a connection); False: a plain gRPC client.
     """
+    # The load generator needs the bench extra; the CLI imports this module at start-up.
     from suggestfilter._model import CategoryPolicy, Policy, TermEntry
-    from suggestfilter.loadtest import _loadgen as _loadgen
+    from suggestfilter.loadtest._corpus import LoadPlan, build_corpus
+    from suggestfilter.loadtest._drivers import LoadSettings
+    from suggestfilter.loadtest._oracle import CorpusTerm
+    from suggestfilter.loadtest._runner import run_load
 
     directory = Path(tempfile.mkdtemp(prefix="suggestfilter-bench-"))
     server: subprocess.Popen[bytes] | None = None
@@ -318,10 +322,10 @@ def measure_reload_under_load(
 
         policy = Policy({SYNTHETIC_CATEGORY: CategoryPolicy()})
         entries = [TermEntry(term, SYNTHETIC_CATEGORY) for term in terms]
-        canary = _loadgen.CorpusTerm(CANARY, SYNTHETIC_CATEGORY, new_version)
-        corpus = _loadgen.build_corpus(entries, policy, canaries=[canary], sessions=300)
-        plan = _loadgen.LoadPlan.from_corpus(corpus)
-        base = _loadgen.LoadSettings(
+        canary = CorpusTerm(CANARY, SYNTHETIC_CATEGORY, new_version)
+        corpus = build_corpus(entries, policy, canaries=[canary], sessions=300)
+        plan = LoadPlan.from_corpus(corpus)
+        base = LoadSettings(
             mode=mode,
             concurrency=concurrency,
             api="sync" if mode == "unary" else "aio",
@@ -330,7 +334,7 @@ def measure_reload_under_load(
             retry=retry,
         )
         _log(log, f"steady state: {steady_seconds:g} s of {mode} load")
-        steady = _loadgen.run_load(
+        steady = run_load(
             target, plan, dataclasses.replace(base, duration=steady_seconds), progress=log
         )
         stop = threading.Event()
@@ -350,7 +354,7 @@ def measure_reload_under_load(
             stop.set()
 
         _log(log, f"publish under load: {mode} load, publishing at {publish_at:g} s")
-        during = _loadgen.run_load(
+        during = run_load(
             target,
             plan,
             dataclasses.replace(base, duration=_SERVE_READY_TIMEOUT + publish_at + 60),

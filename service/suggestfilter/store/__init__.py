@@ -30,7 +30,9 @@ Version numbers start at 1 and grow by one with every stored version.
 Backends
 --------
 ``open_store("postgresql://...")`` (or ``postgres://``) opens PostgreSQL via
-psycopg 3; anything else is a SQLite file path, created owner-only (0600), in
+psycopg 3, which the ``postgres`` extra installs (``pip install
+'suggestfilter[postgres]'``; without it the open fails with a StoreError that
+says so); anything else is a SQLite file path, created owner-only (0600), in
 WAL mode so several worker processes read while one writes. Both share one
 implementation of the SQL (:mod:`suggestfilter.store._sql`) and apply the
 numbered schema migrations (:mod:`suggestfilter.store._migrations`) on open.
@@ -46,7 +48,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from suggestfilter._errors import ConflictError
+from suggestfilter._errors import ConflictError, StoreError
 from suggestfilter._model import Policy, SuggestionKind, TermEntry
 
 DEFAULT_LOCATION = "suggestfilter.db"
@@ -328,10 +330,20 @@ def open_store(
     ``postgresql://...`` or ``postgres://...`` opens PostgreSQL; anything else
     is a SQLite file path, created owner-only (0600). ``report_rate`` reports
     per ``report_window`` seconds is the most one reporter may file.
-    Raises StoreUnavailableError when the database cannot be reached.
+    Raises StoreUnavailableError when the database cannot be reached, and
+    StoreError when ``location`` is PostgreSQL and psycopg is not installed.
     """
     if is_postgres_location(location):
-        from suggestfilter.store._postgres import PostgresStore
+        # Imported here: psycopg comes with the postgres extra, which a SQLite install leaves out.
+        try:
+            from suggestfilter.store._postgres import PostgresStore
+        except ImportError as error:
+            if (error.name or "").startswith("suggestfilter"):
+                raise  # a bug of ours, not a missing extra
+            raise StoreError(
+                "a postgresql:// store needs the postgres extra: "
+                "pip install 'suggestfilter[postgres]'"
+            ) from error
 
         return PostgresStore(
             location,
