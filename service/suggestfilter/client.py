@@ -206,7 +206,7 @@ def _verdict(message: filter_pb2.Verdict) -> Verdict:
     return Verdict(Action(message.action), message.category, message.rule_id)
 
 
-_MALFORMED_RESPONSE = SuggestFilterError("the server's response is malformed")
+_MALFORMED = "the server's response is malformed"
 
 
 def _result(response: filter_pb2.FilterResponse, request_size: int) -> FilterResult:
@@ -216,9 +216,9 @@ def _result(response: filter_pb2.FilterResponse, request_size: int) -> FilterRes
         query_verdict = _verdict(response.query_verdict)
         kinds = [SuggestionKind(message.kind) for message in response.allowed]
     except ValueError:
-        return FilterResult.fail_closed("INTERNAL", _MALFORMED_RESPONSE)
+        return FilterResult.fail_closed("INTERNAL", SuggestFilterError(_MALFORMED))
     if len(verdicts) != request_size or response.list_version < 1:
-        return FilterResult.fail_closed("INTERNAL", _MALFORMED_RESPONSE)
+        return FilterResult.fail_closed("INTERNAL", SuggestFilterError(_MALFORMED))
     intervention = None
     if response.HasField("intervention"):
         notice = response.intervention
@@ -413,7 +413,6 @@ class FilterClient(_FailClosedCounting):
 
 
 _CLOSE = object()
-_NO_ANSWER = SuggestFilterError("no answer within the deadline")
 
 
 class FilterSessionClient:
@@ -484,7 +483,8 @@ class FilterSessionClient:
             answer = self._responses.get(timeout=deadline or self.deadline)
         except queue.Empty:
             self._reset()
-            return self._client._failed("DEADLINE_EXCEEDED", _NO_ANSWER)
+            late = SuggestFilterError("no answer within the deadline")
+            return self._client._failed("DEADLINE_EXCEEDED", late)
         if isinstance(answer, grpc.RpcError):
             self._reset()
             return self._client._failed_call(answer)
