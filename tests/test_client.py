@@ -9,7 +9,12 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 from _public_helpers import RunningServer, compile_matcher, loaded_list, running_server
-from suggestfilter._errors import InvalidInputError, RateLimitedError
+from suggestfilter._errors import (
+    InvalidInputError,
+    NotServingError,
+    RateLimitedError,
+    SuggestFilterError,
+)
 from suggestfilter._model import Action, KeystrokeDecision, SuggestionKind, Verdict
 from suggestfilter.client import (
     DEFAULT_DEADLINE_S,
@@ -100,6 +105,7 @@ def test_default_deadline_is_25_ms() -> None:
 def assert_fail_closed(result: FilterResult, reason: str) -> None:
     assert result.failed and not result.ok
     assert result.reason == reason
+    assert isinstance(result.error, SuggestFilterError)
     assert result.allowed == () and result.verdicts == ()
     assert result.query_verdict is None and result.intervention is None
     assert result.list_version == 0
@@ -107,7 +113,10 @@ def assert_fail_closed(result: FilterResult, reason: str) -> None:
 
 def test_server_without_a_list_fails_closed() -> None:
     with running_server() as running, FilterClient(running.target, deadline=DEADLINE) as client:
-        assert_fail_closed(client.filter("a", ["weather"]), "UNAVAILABLE")
+        result = client.filter("a", ["weather"])
+        assert_fail_closed(result, "UNAVAILABLE")
+        assert type(result.error) is NotServingError
+        assert str(result.error) == "no term list is loaded yet"
         running.state.swap(loaded_list(2))
         assert client.filter("a", ["weather"]).allowed == (Suggestion("weather"),)
         assert client.failures == 1
@@ -116,8 +125,14 @@ def test_server_without_a_list_fails_closed() -> None:
 def test_invalid_request_fails_closed(server: RunningServer) -> None:
     with FilterClient(server.target, deadline=DEADLINE) as client:
         assert_fail_closed(client.filter("a", ["x" * 513]), "INVALID_ARGUMENT")
-        assert_fail_closed(client.filter("a", [], locale="fr_FR"), "INVALID_ARGUMENT")
-        assert client.failure_counts == {"INVALID_ARGUMENT": 2}
+        result = client.filter("a", [], locale="fr_FR")
+        assert_fail_closed(result, "INVALID_ARGUMENT")
+        assert isinstance(result.error, InvalidInputError) and result.error.field == "locale"
+        with client.session() as session:
+            streamed = session.filter("a", [], locale="fr_FR")
+        assert_fail_closed(streamed, "INVALID_ARGUMENT")
+        assert isinstance(streamed.error, InvalidInputError) and streamed.error.field == "locale"
+        assert client.failure_counts == {"INVALID_ARGUMENT": 3}
 
 
 def test_server_stopped_in_the_middle_fails_closed_and_counts() -> None:
@@ -258,7 +273,7 @@ def test_report_through_the_client() -> None:
             client.report("")
         assert invalid.value.field == "suggestion.text"
         limited["on"] = True
-        with pytest.raises(RateLimitedError, match="RESOURCE_EXHAUSTED"):
+        with pytest.raises(RateLimitedError, match=r"^too many reports from this reporter$"):
             client.report("#Tag", H)
     assert calls == [("#Tag", H, "en", "harmful", "user-1")]
 
@@ -272,7 +287,10 @@ def test_in_process_double_fails_closed_on_demand(matcher: Matcher) -> None:
     client.fail_with = "UNAVAILABLE"
     assert_fail_closed(client.filter("a", ["weather"]), "UNAVAILABLE")
     client.fail_with = None
-    assert_fail_closed(client.filter("a", ["x" * 513]), "INVALID_ARGUMENT")
+    refused = client.filter("a", ["x" * 513])
+    assert_fail_closed(refused, "INVALID_ARGUMENT")
+    assert isinstance(refused.error, InvalidInputError)
+    assert refused.error.field == "suggestions[0].text"
     assert client.failure_counts == {"UNAVAILABLE": 1, "INVALID_ARGUMENT": 1}
     no_list = InProcessFilterClient(None)
     assert_fail_closed(no_list.filter("a", ["weather"]), "UNAVAILABLE")

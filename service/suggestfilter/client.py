@@ -35,22 +35,12 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 import grpc
-from google.rpc import error_details_pb2  # type: ignore[import-untyped]
-from grpc_status import rpc_status
 
-from suggestfilter._errors import (
-    AuthError,
-    InvalidInputError,
-    NotFoundError,
-    NotServingError,
-    PermissionDeniedError,
-    RateLimitedError,
-    SuggestFilterError,
-)
+from suggestfilter._errors import InvalidInputError, NotServingError, SuggestFilterError
 from suggestfilter._model import (
     Action,
     InterventionNotice,
@@ -59,6 +49,7 @@ from suggestfilter._model import (
     Verdict,
 )
 from suggestfilter.rpc._limits import Limits, validate_keystroke, validate_report
+from suggestfilter.rpc._status import error_from_rpc, error_from_status
 from suggestfilter.v1 import filter_pb2, filter_pb2_grpc
 
 if TYPE_CHECKING:
@@ -78,6 +69,7 @@ __all__ = [
 _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_DEADLINE_S = 0.025
+"""The default deadline of one filter call: 25 ms."""
 
 RETRY_SERVICE_CONFIG = json.dumps(
     {
@@ -119,7 +111,6 @@ FRONTEND_CHANNEL_OPTIONS: tuple[tuple[str, Any], ...] = (
     ("grpc.max_reconnect_backoff_ms", 1000),
 )
 """Channel options :class:`FilterClient` uses unless the caller overrides them."""
-"""The default deadline of one filter call: 25 ms."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +136,10 @@ class FilterResult:
     ``intervention``: the message to show instead of suggestions, when the
     query verdict is INTERVENE. ``list_version``: the term-list version that
     decided (0 when failed). ``ok``: the service answered; when not,
-    ``reason`` is the gRPC status code name of the failure.
+    ``reason`` is the gRPC status code name of the failure and ``error`` the
+    exception that failure stands for (the status turned back into its
+    :mod:`suggestfilter._errors` class, with the server's message), for a log
+    line; it is never raised.
     """
 
     allowed: tuple[Suggestion, ...]
@@ -155,6 +149,7 @@ class FilterResult:
     list_version: int
     ok: bool = True
     reason: str = ""
+    error: SuggestFilterError | None = field(default=None, compare=False)
 
     @property
     def failed(self) -> bool:
@@ -162,9 +157,12 @@ class FilterResult:
         return not self.ok
 
     @classmethod
-    def fail_closed(cls, reason: str) -> FilterResult:
-        """A result that shows nothing, because of ``reason`` (a status code name)."""
-        return cls((), (), None, None, 0, ok=False, reason=reason)
+    def fail_closed(cls, reason: str, error: SuggestFilterError | None = None) -> FilterResult:
+        """A result that shows nothing, because of ``reason`` (a status code name) and ``error``."""
+        if error is None:
+            code = grpc.StatusCode.__members__.get(reason)
+            error = SuggestFilterError(reason) if code is None else error_from_status(code, reason)
+        return cls((), (), None, None, 0, ok=False, reason=reason, error=error)
 
     @classmethod
     def from_decision(
@@ -208,6 +206,9 @@ def _verdict(message: filter_pb2.Verdict) -> Verdict:
     return Verdict(Action(message.action), message.category, message.rule_id)
 
 
+_MALFORMED = "the server's response is malformed"
+
+
 def _result(response: filter_pb2.FilterResponse, request_size: int) -> FilterResult:
     """Convert a response; a malformed one (wrong verdict count, no version) fails closed."""
     try:
@@ -215,9 +216,9 @@ def _result(response: filter_pb2.FilterResponse, request_size: int) -> FilterRes
         query_verdict = _verdict(response.query_verdict)
         kinds = [SuggestionKind(message.kind) for message in response.allowed]
     except ValueError:
-        return FilterResult.fail_closed("INTERNAL")
+        return FilterResult.fail_closed("INTERNAL", SuggestFilterError(_MALFORMED))
     if len(verdicts) != request_size or response.list_version < 1:
-        return FilterResult.fail_closed("INTERNAL")
+        return FilterResult.fail_closed("INTERNAL", SuggestFilterError(_MALFORMED))
     intervention = None
     if response.HasField("intervention"):
         notice = response.intervention
@@ -258,49 +259,6 @@ class _FailureCounter:
             return dict(self._counts)
 
 
-_ERRORS_BY_CODE: dict[grpc.StatusCode, type[SuggestFilterError]] = {
-    grpc.StatusCode.UNAVAILABLE: NotServingError,
-    grpc.StatusCode.RESOURCE_EXHAUSTED: RateLimitedError,
-    grpc.StatusCode.NOT_FOUND: NotFoundError,
-    grpc.StatusCode.UNAUTHENTICATED: AuthError,
-    grpc.StatusCode.PERMISSION_DENIED: PermissionDeniedError,
-}
-
-
-def error_from_rpc(error: grpc.RpcError) -> SuggestFilterError:
-    """The SuggestFilterError for a failed call.
-
-    INVALID_ARGUMENT becomes InvalidInputError naming the field of the
-    google.rpc.BadRequest detail; other codes keep ``CODE: details`` as message.
-    """
-    code: grpc.StatusCode = error.code()  # type: ignore[attr-defined]
-    details = error.details() or ""  # type: ignore[attr-defined]
-    if code is grpc.StatusCode.INVALID_ARGUMENT:
-        violation = bad_request_violation(error)
-        if violation is not None:
-            return InvalidInputError(violation[0], violation[1])
-        return InvalidInputError("request", details)
-    message = f"{code.name}: {details}" if details else code.name
-    return _ERRORS_BY_CODE.get(code, SuggestFilterError)(message)
-
-
-def bad_request_violation(error: grpc.RpcError) -> tuple[str, str] | None:
-    """The first ``(field, description)`` of the call's google.rpc.BadRequest, if any."""
-    try:
-        status = rpc_status.from_call(cast(grpc.Call, error))
-    except ValueError:
-        return None
-    if status is None:
-        return None
-    for detail in status.details:
-        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad_request = error_details_pb2.BadRequest()
-            detail.Unpack(bad_request)
-            for violation in bad_request.field_violations:
-                return str(violation.field), str(violation.description)
-    return None
-
-
 class _FailClosedCounting:
     """Counts calls that failed closed; shared by the real client and its test double."""
 
@@ -316,9 +274,13 @@ class _FailClosedCounting:
         """Failed calls by reason (gRPC status code name)."""
         return self._failures.snapshot()
 
-    def _failed(self, reason: str) -> FilterResult:
+    def _failed(self, reason: str, error: SuggestFilterError | None = None) -> FilterResult:
         self._failures.add(reason)
-        return FilterResult.fail_closed(reason)
+        return FilterResult.fail_closed(reason, error)
+
+    def _failed_call(self, error: grpc.RpcError) -> FilterResult:
+        code: grpc.StatusCode = error.code()  # type: ignore[attr-defined]
+        return self._failed(code.name, error_from_rpc(error))
 
 
 class FilterClient(_FailClosedCounting):
@@ -399,7 +361,7 @@ class FilterClient(_FailClosedCounting):
         try:
             response = self._stub().Filter(request, timeout=deadline or self.deadline)
         except grpc.RpcError as error:
-            return self._failed(error.code().name)  # type: ignore[attr-defined]
+            return self._failed_call(error)
         result = _result(response, len(candidates))
         if not result.ok:
             self._failures.add(result.reason)
@@ -417,8 +379,10 @@ class FilterClient(_FailClosedCounting):
     ) -> str:
         """Report a shown suggestion as harmful; return the report id.
 
-        Raises SuggestFilterError (RateLimitedError for RESOURCE_EXHAUSTED,
-        InvalidInputError, NotServingError for UNAVAILABLE...) on failure.
+        On failure raises the :mod:`suggestfilter._errors` class the status
+        stands for, with the server's message (RateLimitedError,
+        InvalidInputError naming the field, StoreUnavailableError...; see
+        :mod:`suggestfilter.rpc._status`).
         """
         request = filter_pb2.ReportRequest(
             suggestion=_suggestion_message(text, kind),
@@ -519,10 +483,11 @@ class FilterSessionClient:
             answer = self._responses.get(timeout=deadline or self.deadline)
         except queue.Empty:
             self._reset()
-            return self._client._failed("DEADLINE_EXCEEDED")
+            late = SuggestFilterError("no answer within the deadline")
+            return self._client._failed("DEADLINE_EXCEEDED", late)
         if isinstance(answer, grpc.RpcError):
             self._reset()
-            return self._client._failed(answer.code().name)  # type: ignore[attr-defined]
+            return self._client._failed_call(answer)
         result = _result(answer, len(candidates))
         if not result.ok:
             self._reset()
@@ -578,11 +543,11 @@ class InProcessFilterClient(_FailClosedCounting):
         if self.fail_with is not None:
             return self._failed(self.fail_with)
         if self.matcher is None:
-            return self._failed("UNAVAILABLE")
+            return self._failed("UNAVAILABLE", NotServingError("no term list is loaded yet"))
         try:
             pairs = validate_keystroke(query, candidates, locale, self.limits)
-        except InvalidInputError:
-            return self._failed("INVALID_ARGUMENT")
+        except InvalidInputError as error:
+            return self._failed("INVALID_ARGUMENT", error)
         decision = self.matcher.decide(query, pairs, locale)
         return FilterResult.from_decision(candidates, decision, self.list_version)
 
@@ -598,8 +563,7 @@ class InProcessFilterClient(_FailClosedCounting):
     ) -> str:
         """Record a report in :attr:`reports` after the server's validation; return its id."""
         if self.fail_with is not None:
-            error_class = _ERRORS_BY_CODE.get(grpc.StatusCode[self.fail_with], SuggestFilterError)
-            raise error_class(self.fail_with)
+            raise error_from_status(grpc.StatusCode[self.fail_with], self.fail_with)
         checked = validate_report(text, kind, locale, reason, reporter, self.limits)
         self.reports.append((text, checked, locale, reason, reporter))
         return f"in-process-{len(self.reports)}"

@@ -41,7 +41,7 @@ from suggestfilter._model import (
     TermEntry,
 )
 from suggestfilter.admin._auth import Role, TokenRegistry
-from suggestfilter.admin._client import RemoteAdmin, error_from_rpc
+from suggestfilter.admin._client import RemoteAdmin, admin_error
 from suggestfilter.admin._ops import ChangeSet, Sample
 from suggestfilter.admin._server import create_admin_server
 from suggestfilter.admin._servicer import REQUIRED_ROLES, SERVICE_NAME, VIEWER_METHODS
@@ -454,7 +454,7 @@ CODE_CASES = [
 def test_status_codes_map_to_error_classes(
     code: grpc.StatusCode, expected: type[SuggestFilterError]
 ) -> None:
-    error = error_from_rpc(_FakeRpcError(code, "why"), "host:1")
+    error = admin_error(_FakeRpcError(code, "why"), "host:1")
     assert type(error) is expected
     assert "why" in str(error)
 

@@ -15,8 +15,10 @@ from typing import Any
 
 import grpc
 import pytest
+from google.rpc import error_details_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from suggestfilter._errors import AuthError
+from grpc_status import rpc_status
+from suggestfilter._errors import AuthError, PermissionDeniedError
 from suggestfilter.admin._auth import (
     TOKENS_ENV,
     AuthInterceptor,
@@ -26,6 +28,7 @@ from suggestfilter.admin._auth import (
     bearer_token,
     current_principal,
 )
+from suggestfilter.rpc._status import error_from_rpc
 
 EDITOR_TOKEN = "editor-secret-1"
 VIEWER_TOKEN = "viewer-secret-2"
@@ -212,17 +215,37 @@ def _bearer(token: str) -> list[tuple[str, str]]:
 
 CALL_CASES = [
     # (method, metadata, expected code or reply)
-    (READ, None, grpc.StatusCode.UNAUTHENTICATED),
-    (READ, [("authorization", "Basic xyz")], grpc.StatusCode.UNAUTHENTICATED),
-    (READ, _bearer("wrong"), grpc.StatusCode.UNAUTHENTICATED),
-    (WRITE, None, grpc.StatusCode.UNAUTHENTICATED),
-    (READ, _bearer(VIEWER_TOKEN), b"dash:viewer"),
-    (READ, _bearer(EDITOR_TOKEN), b"alice:editor"),
-    (WRITE, _bearer(VIEWER_TOKEN), grpc.StatusCode.PERMISSION_DENIED),
-    (WRITE, _bearer(EDITOR_TOKEN), b"alice:editor"),
-    ("/test.Probe/Unlisted", _bearer(VIEWER_TOKEN), grpc.StatusCode.PERMISSION_DENIED),
-    ("/test.Probe/Unlisted", _bearer(EDITOR_TOKEN), b"alice:editor"),
+    pytest.param(READ, None, grpc.StatusCode.UNAUTHENTICATED, id="read-no-token"),
+    pytest.param(
+        READ,
+        [("authorization", "Basic xyz")],
+        grpc.StatusCode.UNAUTHENTICATED,
+        id="read-basic-scheme",
+    ),
+    pytest.param(READ, _bearer("wrong"), grpc.StatusCode.UNAUTHENTICATED, id="read-unknown-token"),
+    pytest.param(WRITE, None, grpc.StatusCode.UNAUTHENTICATED, id="write-no-token"),
+    pytest.param(READ, _bearer(VIEWER_TOKEN), b"dash:viewer", id="read-as-viewer"),
+    pytest.param(READ, _bearer(EDITOR_TOKEN), b"alice:editor", id="read-as-editor"),
+    pytest.param(
+        WRITE, _bearer(VIEWER_TOKEN), grpc.StatusCode.PERMISSION_DENIED, id="write-as-viewer"
+    ),
+    pytest.param(WRITE, _bearer(EDITOR_TOKEN), b"alice:editor", id="write-as-editor"),
+    pytest.param(
+        "/test.Probe/Unlisted",
+        _bearer(VIEWER_TOKEN),
+        grpc.StatusCode.PERMISSION_DENIED,
+        id="unlisted-as-viewer",
+    ),
+    pytest.param(
+        "/test.Probe/Unlisted", _bearer(EDITOR_TOKEN), b"alice:editor", id="unlisted-as-editor"
+    ),
 ]
+
+# A refusal is the status of an AuthError or PermissionDeniedError, from the one status table.
+REFUSAL_CLASSES = {
+    grpc.StatusCode.UNAUTHENTICATED: AuthError,
+    grpc.StatusCode.PERMISSION_DENIED: PermissionDeniedError,
+}
 
 
 @pytest.mark.parametrize(("method", "metadata", "expected"), CALL_CASES)
@@ -240,6 +263,10 @@ def test_unary_calls(
         call(b"", metadata=metadata, timeout=10)
     assert raised.value.code() == expected
     assert VIEWER_TOKEN not in str(raised.value.details())
+    assert type(error_from_rpc(raised.value)) is REFUSAL_CLASSES[expected]
+    status = rpc_status.from_call(raised.value)
+    assert status is not None  # the rich status of the table, with its ErrorInfo
+    assert any(detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR) for detail in status.details)
 
 
 def test_streaming_call_sees_principal_and_is_refused_without_token(

@@ -53,8 +53,8 @@ def test_intervention_in_the_requested_language(server: RunningServer) -> None:
 
 KIND_CASES = [
     # --kind, expected action of "FreeBadwordVideos" (split only as a hashtag)
-    ("query", "ALLOW"),
-    ("hashtag", "BLOCK"),
+    pytest.param("query", "ALLOW", id="query"),
+    pytest.param("hashtag", "BLOCK", id="hashtag"),
 ]
 
 
@@ -117,9 +117,12 @@ def test_no_list_loaded_is_unavailable(stream: bool) -> None:
     with running_server() as running:
         args = ["--target", running.target, "a", "b"]
         result = query(*(["--stream", *args] if stream else args))
+        target = running.target
     assert result.returncode == 1
     (line,) = result.stderr.strip().splitlines()
     assert "UNAVAILABLE" in line
+    # the target, the status code and the server's own message
+    assert line == f"suggestfilter: error: {target}: UNAVAILABLE: no term list is loaded yet"
 
 
 def test_unreachable_target_is_unavailable() -> None:

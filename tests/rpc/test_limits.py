@@ -1,27 +1,11 @@
-"""Request limits, the validator, and the one mapping from exceptions to gRPC statuses."""
+"""Request limits and the validator of the public API."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import grpc
 import pytest
-from google.rpc import code_pb2, error_details_pb2
-from suggestfilter._errors import (
-    AuthError,
-    ChecksumError,
-    ConflictError,
-    InvalidInputError,
-    NotFoundError,
-    NotServingError,
-    PermissionDeniedError,
-    PolicyError,
-    RateLimitedError,
-    StoreError,
-    StoreUnavailableError,
-    SuggestFilterError,
-    TermFileError,
-)
+from suggestfilter._errors import InvalidInputError
 from suggestfilter._model import SuggestionKind
 from suggestfilter.rpc._limits import (
     Limits,
@@ -29,7 +13,6 @@ from suggestfilter.rpc._limits import (
     validate_keystroke,
     validate_report,
 )
-from suggestfilter.rpc._status import INTERNAL_MESSAGE, rich_status_for_error, status_for_error
 
 
 @dataclass(frozen=True)
@@ -212,55 +195,3 @@ def test_max_message_bytes_grows_with_the_limits() -> None:
     assert Limits(max_suggestions=1, max_text_chars=8).max_message_bytes < base
     # 50 suggestions of 512 four-byte characters, doubled: well below gRPC's 4 MiB default.
     assert 2 * 50 * 512 * 4 < base < 4 * 1024 * 1024
-
-
-# -- errors to statuses -----------------------------------------------------------------
-
-STATUS_CASES = [
-    # error, code, message
-    (NotServingError("no list"), grpc.StatusCode.UNAVAILABLE, "no list"),
-    (RateLimitedError("slow down"), grpc.StatusCode.RESOURCE_EXHAUSTED, "slow down"),
-    (StoreUnavailableError("down"), grpc.StatusCode.UNAVAILABLE, "down"),
-    (NotFoundError("gone"), grpc.StatusCode.NOT_FOUND, "gone"),
-    (ConflictError("busy"), grpc.StatusCode.FAILED_PRECONDITION, "busy"),
-    (ChecksumError("bad sum"), grpc.StatusCode.DATA_LOSS, "bad sum"),
-    (StoreError("broken"), grpc.StatusCode.INTERNAL, "broken"),
-    (AuthError("who"), grpc.StatusCode.UNAUTHENTICATED, "who"),
-    (PermissionDeniedError("no"), grpc.StatusCode.PERMISSION_DENIED, "no"),
-    (PolicyError("bad policy"), grpc.StatusCode.INVALID_ARGUMENT, "bad policy"),
-    (TermFileError("f", 3, "bad"), grpc.StatusCode.INVALID_ARGUMENT, "f:3: bad"),
-    (SuggestFilterError("base"), grpc.StatusCode.INTERNAL, "base"),
-    (ValueError("privacy-probe"), grpc.StatusCode.INTERNAL, INTERNAL_MESSAGE),
-    (KeyError("privacy-probe"), grpc.StatusCode.INTERNAL, INTERNAL_MESSAGE),
-]
-
-
-@pytest.mark.parametrize(
-    ("error", "code", "message"),
-    STATUS_CASES,
-    ids=[type(case[0]).__name__ for case in STATUS_CASES],
-)
-def test_errors_map_to_their_status(error: Exception, code: grpc.StatusCode, message: str) -> None:
-    status = status_for_error(error)
-    assert (status.code, status.details) == (code, message)
-    rich = rich_status_for_error(error)
-    assert (rich.code, rich.message) == (code.value[0], message)
-    assert list(rich.details) == []
-
-
-def test_invalid_input_carries_a_bad_request_field_violation() -> None:
-    error = InvalidInputError("suggestions[3].text", "at most 512 characters")
-    status = status_for_error(error)
-    assert status.code is grpc.StatusCode.INVALID_ARGUMENT
-    assert status.details == "suggestions[3].text: at most 512 characters"
-    rich = rich_status_for_error(error)
-    assert rich.code == code_pb2.INVALID_ARGUMENT
-    bad_request = error_details_pb2.BadRequest()
-    assert rich.details[0].Unpack(bad_request)
-    violation = bad_request.field_violations[0]
-    assert (violation.field, violation.description) == (
-        "suggestions[3].text",
-        "at most 512 characters",
-    )
-    ((key, value),) = status.trailing_metadata
-    assert key == "grpc-status-details-bin" and value == rich.SerializeToString()

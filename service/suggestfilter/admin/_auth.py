@@ -27,8 +27,10 @@ comma-separated, the token itself in clear (it is hashed on load)::
 ``role:TOKEN`` without a name is accepted too; the name is then the role.
 
 `AuthInterceptor` checks the token and the role before anything else runs:
-no token or an unknown one is UNAUTHENTICATED, a role that is too low is
-PERMISSION_DENIED, and the request is not even deserialized. Health and
+no token or an unknown one is an `AuthError` (UNAUTHENTICATED), a role that
+is too low a `PermissionDeniedError` (PERMISSION_DENIED), each turned into
+its status by :mod:`suggestfilter.rpc._status`, and the request is not even
+deserialized. Health and
 reflection need no token, so probes and ``grpcurl list`` work. The
 authenticated `Principal` is available to the servicer through
 `current_principal()` while the call runs.
@@ -50,7 +52,8 @@ from typing import Any
 
 import grpc
 
-from suggestfilter._errors import AuthError, PermissionDeniedError
+from suggestfilter._errors import AuthError, PermissionDeniedError, SuggestFilterError
+from suggestfilter.rpc._status import status_for_error
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -278,19 +281,19 @@ class AuthInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
         token = bearer_token(handler_call_details.invocation_metadata)
         if token is None:
             _LOGGER.info("admin call %s refused: no bearer token", method)
-            return _refusal(handler, grpc.StatusCode.UNAUTHENTICATED, "missing bearer token")
+            return _refusal(handler, AuthError("missing bearer token"))
         try:
             principal = self._registry.authenticate(token)
-        except AuthError:
+        except AuthError as unknown:
             _LOGGER.info("admin call %s refused: unknown token", method)
-            return _refusal(handler, grpc.StatusCode.UNAUTHENTICATED, "unknown token")
+            return _refusal(handler, unknown)
         required = self._required_roles.get(method, Role.EDITOR)
         if not principal.role.allows(required):
             _LOGGER.info(
                 "admin call %s refused: %s is a %s", method, principal.name, principal.role
             )
-            error = PermissionDeniedError(f"{method.rsplit('/', 1)[-1]} needs the {required} role")
-            return _refusal(handler, error.grpc_code, str(error))
+            denied = PermissionDeniedError(f"{method.rsplit('/', 1)[-1]} needs the {required} role")
+            return _refusal(handler, denied)
         return _with_principal(handler, principal)
 
 
@@ -325,12 +328,13 @@ def _with_principal(
 
 
 def _refusal(
-    handler: grpc.RpcMethodHandler[Any, Any], code: grpc.StatusCode, message: str
+    handler: grpc.RpcMethodHandler[Any, Any], error: SuggestFilterError
 ) -> grpc.RpcMethodHandler[Any, Any]:
-    """A handler of the same shape as ``handler`` that aborts with ``code``."""
+    """A handler of the same shape as ``handler`` that aborts with the status of ``error``."""
+    status = status_for_error(error)
 
     def refuse(_request: Any, context: grpc.ServicerContext) -> Any:
-        context.abort(code, message)
+        context.abort_with_status(status)
 
     def wrap(_behavior: Callable[..., Any]) -> Callable[..., Any]:
         return refuse

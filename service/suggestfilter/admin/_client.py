@@ -6,10 +6,12 @@ the same method names and signatures, so a command does not care which it
 has. The token goes in ``authorization: Bearer <token>`` metadata on every
 call; the server records the token's name as the actor.
 
-A failed call raises the :mod:`suggestfilter._errors` class whose
-``grpc_code`` is the status code (``InvalidInputError`` with the field from
-the ``google.rpc.BadRequest`` detail), with the server's message, so the CLI
-prints one clean line.
+A failed call raises the :mod:`suggestfilter._errors` class the status
+stands for (:func:`suggestfilter.rpc._status.error_from_rpc`, the inverse of
+the table the server used: ``InvalidInputError`` with the field of the
+``google.rpc.BadRequest`` detail), with the server's message, so the CLI
+prints one clean line. A server that cannot be reached, or does not answer
+in time, is a :class:`StoreUnavailableError` naming the target.
 
 Entries are sent and received in batches of :data:`ENTRY_BATCH` (``add_terms``
 streams them; the server stores them all as one draft when the stream ends).
@@ -22,28 +24,14 @@ TLS: pass ``tls_ca`` (PEM of the CA that signed the server certificate;
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import grpc
-from google.rpc import error_details_pb2  # type: ignore[import-untyped]
-from grpc_status import rpc_status
 
-from suggestfilter._errors import (
-    AuthError,
-    ChecksumError,
-    ConflictError,
-    InvalidInputError,
-    NotFoundError,
-    PermissionDeniedError,
-    PolicyError,
-    RateLimitedError,
-    StoreUnavailableError,
-    SuggestFilterError,
-)
+from suggestfilter._errors import AuthError, StoreUnavailableError, SuggestFilterError
 from suggestfilter._model import MatchMode, Policy, SuggestionKind, TermEntry
 from suggestfilter.admin import _convert as convert
 from suggestfilter.admin._ops import (
@@ -53,6 +41,7 @@ from suggestfilter.admin._ops import (
     Sample,
     VersionDiff,
 )
+from suggestfilter.rpc._status import error_from_rpc
 from suggestfilter.store import (
     AuditRecord,
     ReportGroup,
@@ -69,9 +58,6 @@ _LOGGER = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 
-TOKEN_ENV = "SUGGESTFILTER_TOKEN"
-"""The environment variable the CLI reads the bearer token from for ``--target``."""
-
 ENTRY_BATCH = 1000
 """Entries per AddTerms message."""
 
@@ -80,63 +66,26 @@ DEFAULT_TIMEOUT = 120.0
 
 _MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 
-_ERROR_CLASSES: tuple[type[SuggestFilterError], ...] = (
-    AuthError,
-    PermissionDeniedError,
-    RateLimitedError,
-    NotFoundError,
-    ConflictError,
-    ChecksumError,
-    StoreUnavailableError,
-    PolicyError,
-)
-_ERROR_FOR_CODE: dict[grpc.StatusCode, type[SuggestFilterError]] = {
-    cls.grpc_code: cls for cls in _ERROR_CLASSES
-}
 
-
-def error_from_rpc(error: grpc.RpcError, target: str) -> SuggestFilterError:
+def admin_error(error: grpc.RpcError, target: str) -> SuggestFilterError:
     """The suggestfilter error a failed admin call stands for.
 
-    The class is the one whose ``grpc_code`` is the call's status code;
-    INVALID_ARGUMENT with a BadRequest detail is InvalidInputError naming the
-    field. A code no class maps to is a plain SuggestFilterError.
+    UNAVAILABLE and DEADLINE_EXCEEDED (the admin API at ``target`` cannot be
+    reached, or its store cannot) are a StoreUnavailableError naming the
+    target; any other status is the class the status table maps it back to,
+    and one no class names (INTERNAL, an unknown method) keeps the target and
+    the code in its message.
     """
     code: grpc.StatusCode = error.code()  # type: ignore[attr-defined]
     details: str = error.details() or code.name  # type: ignore[attr-defined]
-    if code is grpc.StatusCode.INVALID_ARGUMENT:
-        violation = _field_violation(error)
-        if violation is not None:
-            return InvalidInputError(violation.field, violation.description)
     if code is grpc.StatusCode.UNAVAILABLE:
         return StoreUnavailableError(f"admin API at {target} unavailable: {details}")
     if code is grpc.StatusCode.DEADLINE_EXCEEDED:
         return StoreUnavailableError(f"admin API at {target} did not answer in time")
-    cls = _ERROR_FOR_CODE.get(code)
-    if cls is None:
+    mapped = error_from_rpc(error)
+    if type(mapped) is SuggestFilterError:
         return SuggestFilterError(f"admin API at {target}: {code.name}: {details}")
-    return cls(details)
-
-
-def _field_violation(error: grpc.RpcError) -> Any:
-    status = rpc_status.from_call(error)  # type: ignore[arg-type]
-    if status is None:
-        return None
-    for detail in status.details:
-        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            request = error_details_pb2.BadRequest()
-            detail.Unpack(request)
-            if request.field_violations:
-                return request.field_violations[0]
-    return None
-
-
-def token_from_env(environ: Mapping[str, str] | None = None) -> str:
-    """The admin bearer token of ``SUGGESTFILTER_TOKEN``; AuthError when it is unset."""
-    token = (os.environ if environ is None else environ).get(TOKEN_ENV, "").strip()
-    if not token:
-        raise AuthError(f"no admin token: set {TOKEN_ENV} to use --target")
-    return token
+    return mapped
 
 
 def _read_pem(path: str | Path | None) -> bytes | None:
@@ -166,7 +115,7 @@ class RemoteAdmin:
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         if not token:
-            raise AuthError(f"no admin token: set {TOKEN_ENV}")
+            raise AuthError("no admin token")
         if (tls_cert is None) != (tls_key is None):
             raise SuggestFilterError("mutual TLS needs both --tls-cert and --tls-key")
         self.target = target
@@ -206,7 +155,7 @@ class RemoteAdmin:
         try:
             return method(request, metadata=self._metadata, timeout=self._timeout)
         except grpc.RpcError as error:
-            raise error_from_rpc(error, self.target) from None
+            raise admin_error(error, self.target) from None
 
     # --- reading ------------------------------------------------------------------------
 
@@ -244,7 +193,7 @@ class RemoteAdmin:
                 for message in batch.entries
             ]
         except grpc.RpcError as error:
-            raise error_from_rpc(error, self.target) from None
+            raise admin_error(error, self.target) from None
 
     def policy(self, version: int | None = None) -> Policy:
         """A version's policy (None: the working version; empty when none)."""

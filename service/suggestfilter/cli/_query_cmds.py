@@ -8,21 +8,21 @@ prints the list version, the query verdict, the intervention (if any) and
 one line per suggestion with its action, category and rule id. A suggestion
 starting with ``#`` is sent as a HASHTAG, the others as ``--kind`` (default
 QUERY). ``--json`` prints one JSON object instead; ``--stream`` sends the
-keystroke over FilterSession. A failed call (UNAVAILABLE, INVALID_ARGUMENT,
-DEADLINE_EXCEEDED...) prints one line and exits 1.
+keystroke over FilterSession. The call goes through
+:class:`~suggestfilter.client.FilterClient`, as a frontend's would; a failed
+call (UNAVAILABLE, INVALID_ARGUMENT, DEADLINE_EXCEEDED...) prints one line
+naming the target, the status code and the server's message, and exits 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from typing import Any, cast
-
-import grpc
+from typing import Any
 
 from suggestfilter._errors import SuggestFilterError
-from suggestfilter._model import Action, SuggestionKind
-from suggestfilter.v1 import filter_pb2, filter_pb2_grpc
+from suggestfilter._model import SuggestionKind, Verdict
+from suggestfilter.client import FilterClient, FilterResult, Suggestion
 
 DEFAULT_TARGET = "127.0.0.1:50051"
 
@@ -66,81 +66,59 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run_query)
 
 
-def build_request(query: str, suggestions: list[str], locale: str, kind: SuggestionKind) -> Any:
-    """The FilterRequest: suggestions starting with '#' are HASHTAG, the others ``kind``."""
-    return filter_pb2.FilterRequest(
-        query=query,
-        suggestions=[
-            filter_pb2.Suggestion(
-                text=text,
-                kind=cast(
-                    "filter_pb2.SuggestionKind",
-                    int(SuggestionKind.HASHTAG if text.startswith("#") else kind),
-                ),
-            )
-            for text in suggestions
-        ],
-        locale=locale,
-    )
+def _suggestions(texts: list[str], kind: SuggestionKind) -> list[Suggestion]:
+    """The candidates: texts starting with '#' are HASHTAG, the others ``kind``."""
+    return [
+        Suggestion(text, SuggestionKind.HASHTAG if text.startswith("#") else kind) for text in texts
+    ]
 
 
-def _call(args: argparse.Namespace, request: Any) -> filter_pb2.FilterResponse:
-    timeout = args.deadline_ms / 1000.0
-    with grpc.insecure_channel(args.target) as channel:
-        stub = filter_pb2_grpc.SuggestionFilterServiceStub(channel)  # type: ignore[no-untyped-call]
-        try:
-            if args.stream:
-                responses = stub.FilterSession(iter([request]), timeout=timeout)
-                response: filter_pb2.FilterResponse = next(iter(responses))
-                return response
-            return cast(filter_pb2.FilterResponse, stub.Filter(request, timeout=timeout))
-        except grpc.RpcError as error:
-            code: grpc.StatusCode = error.code()  # type: ignore[attr-defined]
-            details = error.details()  # type: ignore[attr-defined]
-            message = f"{code.name}: {details}" if details else code.name
-            raise SuggestFilterError(f"{args.target}: {message}") from None
+def _ask(args: argparse.Namespace, suggestions: list[Suggestion]) -> FilterResult:
+    """The service's answer; SuggestFilterError naming target and status when the call fails."""
+    with FilterClient(args.target, deadline=args.deadline_ms / 1000.0) as client:
+        if args.stream:
+            with client.session() as session:
+                result = session.filter(args.query, suggestions, args.locale)
+        else:
+            result = client.filter(args.query, suggestions, args.locale)
+    if not result.ok:
+        raise SuggestFilterError(f"{args.target}: {result.reason}: {result.error}")
+    return result
 
 
-def _verdict_dict(verdict: filter_pb2.Verdict) -> dict[str, str]:
+def _verdict_dict(verdict: Verdict) -> dict[str, str]:
     return {
-        "action": _action_name(verdict.action),
+        "action": verdict.action.name,
         "category": verdict.category,
         "rule_id": verdict.rule_id,
     }
 
 
-def _action_name(value: int) -> str:
-    try:
-        return Action(value).name
-    except ValueError:
-        return "UNSPECIFIED"
-
-
-def response_dict(request: Any, response: filter_pb2.FilterResponse) -> dict[str, Any]:
-    """A JSON-ready view of a response beside the request's suggestions."""
+def result_dict(suggestions: list[Suggestion], result: FilterResult) -> dict[str, Any]:
+    """A JSON-ready view of an answered call beside the suggestions that were asked about."""
+    assert result.query_verdict is not None  # every answered call has one
     intervention = None
-    if response.HasField("intervention"):
+    if result.intervention is not None:
         intervention = {
-            "category": response.intervention.category,
-            "message": response.intervention.message,
-            "help_url": response.intervention.help_url,
+            "category": result.intervention.category,
+            "message": result.intervention.message,
+            "help_url": result.intervention.help_url,
         }
-    allowed = list(response.allowed)
-    suggestions = []
-    for suggestion, verdict in zip(request.suggestions, response.verdicts, strict=False):
-        entry: dict[str, Any] = {
+    entries = [
+        {
             "text": suggestion.text,
-            "kind": SuggestionKind(suggestion.kind).name,
+            "kind": suggestion.kind.name,
             **_verdict_dict(verdict),
-            "shown": suggestion in allowed,
+            "shown": suggestion in result.allowed,
         }
-        suggestions.append(entry)
+        for suggestion, verdict in zip(suggestions, result.verdicts, strict=True)
+    ]
     return {
-        "list_version": response.list_version,
-        "query_verdict": _verdict_dict(response.query_verdict),
+        "list_version": result.list_version,
+        "query_verdict": _verdict_dict(result.query_verdict),
         "intervention": intervention,
-        "suggestions": suggestions,
-        "allowed": [suggestion.text for suggestion in allowed],
+        "suggestions": entries,
+        "allowed": [suggestion.text for suggestion in result.allowed],
     }
 
 
@@ -172,9 +150,8 @@ def run_query(args: argparse.Namespace) -> int:
     """Send the keystroke, print the verdicts; raise SuggestFilterError on failure."""
     if args.deadline_ms <= 0:
         raise SuggestFilterError("--deadline-ms must be positive")
-    request = build_request(args.query, args.suggestions, args.locale, _KIND_NAMES[args.kind])
-    response = _call(args, request)
-    view = response_dict(request, response)
+    suggestions = _suggestions(args.suggestions, _KIND_NAMES[args.kind])
+    view = result_dict(suggestions, _ask(args, suggestions))
     if args.json:
         print(json.dumps(view, ensure_ascii=False, indent=2))
     else:
