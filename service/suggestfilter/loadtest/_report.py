@@ -261,10 +261,3 @@ def report_document(
         },
         "ok": all(result.ok for result in [*results, *floors.values()]),
     }
-
-
-def decode_histogram(encoded: str | bytes) -> HdrHistogram:
-    """A histogram from its HDR (base64) encoding."""
-    histogram = new_histogram()
-    histogram.decode_and_add(encoded if isinstance(encoded, bytes) else encoded.encode())
-    return histogram

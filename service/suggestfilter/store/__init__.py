@@ -278,12 +278,6 @@ class Store(Protocol):
         """Audit records, newest first; ``before_id`` pages back."""
         ...
 
-    def record_audit(
-        self, *, actor: str, action: str, reason: str, version: int | None = None, detail: str = ""
-    ) -> None:
-        """Append one audit record."""
-        ...
-
     def report_groups(
         self, *, status: ReportStatus | None = ReportStatus.OPEN, limit: int = 100
     ) -> list[ReportGroup]:

@@ -156,12 +156,6 @@ class SqlStore(ABC):
             (secrets.token_hex(32),),
         )
 
-    def schema_version(self) -> int:
-        """The schema version applied to the database."""
-        with self._lock, self._transaction(write=False) as tx:
-            row = tx.one("SELECT MAX(version) FROM schema_version")
-        return int(row[0]) if row and row[0] is not None else 0
-
     # --- helpers ------------------------------------------------------------
 
     @staticmethod
@@ -450,15 +444,6 @@ class SqlStore(ABC):
             )
             for row in rows
         ]
-
-    def record_audit(
-        self, *, actor: str, action: str, reason: str, version: int | None = None, detail: str = ""
-    ) -> None:
-        """Append one audit record."""
-        with self._lock, self._transaction(write=True) as tx:
-            self._audit(
-                tx, actor=actor, action=action, reason=reason, version=version, detail=detail
-            )
 
     # --- reports ------------------------------------------------------------------
 
