@@ -16,6 +16,7 @@ from suggestfilter._model import (
     Action,
     CategoryPolicy,
     EntryKind,
+    Intervention,
     MatchMode,
     Policy,
     SuggestionKind,
@@ -35,7 +36,9 @@ from suggestfilter.store import (
 POLICY = Policy(
     categories={
         "profanity": CategoryPolicy(Action.BLOCK, Action.BLOCK),
-        "exploitation": CategoryPolicy(Action.BLOCK, Action.INTERVENE),
+        "exploitation": CategoryPolicy(
+            Action.BLOCK, Action.INTERVENE, {"en": Intervention("Help is available.")}
+        ),
     }
 )
 BADWORD = TermEntry("badword", "profanity", rule_id="r-bad")
