@@ -129,8 +129,10 @@ def _parse_csv(
         if "term" not in columns:
             raise defaults.error(1, "the header has no 'term' column")
         entries: list[TermEntry] = []
+        end = reader.line_num
         for row in reader:
-            line = reader.line_num
+            # a row is named by its first line (a quoted cell may span several)
+            line, end = end + 1, reader.line_num
             if not row:
                 continue
             if len(row) != len(columns):
