@@ -60,7 +60,7 @@ from suggestfilter._model import (
     TermEntry,
     new_rule_id,
 )
-from suggestfilter.engine._fold import fold
+from suggestfilter.engine._fold import fold_chars
 
 MAX_TERM_LENGTH = 512
 MAX_NOTE_LENGTH = 4096
@@ -84,11 +84,12 @@ ACTION_NAMES: Mapping[str, Action] = {a.name.lower(): a for a in Action}
 _SUGGESTION_ACTIONS = (Action.ALLOW, Action.BLOCK)
 
 
-def _at(field: str, name: str) -> str:
-    return f"{field}.{name}" if field else name
+def _at(field: str, key: str) -> str:
+    """The path of ``key`` inside ``field`` (either may be empty)."""
+    return f"{field}.{key}" if field and key else field or key
 
 
-def _member(kind: type[_E], value: _E | str, field: str, what: str) -> _E:
+def _member(kind: type[_E], value: _E | str, field: str, key: str, what: str) -> _E:
     if isinstance(value, kind):
         return value
     text = str(value).strip().lower()
@@ -96,25 +97,28 @@ def _member(kind: type[_E], value: _E | str, field: str, what: str) -> _E:
         if member.value == text:
             return member
     choices = " | ".join(str(m.value) for m in kind)
-    raise InvalidInputError(field, f"unknown {what} {value!r} ({choices})")
+    raise InvalidInputError(_at(field, key), f"unknown {what} {value!r} ({choices})")
 
 
-def check_category_name(name: str, field: str) -> str:
-    """A category name, stripped; InvalidInputError at ``field`` unless 1-64 of A-Z a-z 0-9 _ -."""
+def check_category_name(name: str, field: str, key: str = "") -> str:
+    """A category name, stripped; InvalidInputError at ``field.key`` (or whichever is given)
+    unless 1-64 of A-Z a-z 0-9 _ -."""
     stripped = name.strip()
     if not stripped:
-        raise InvalidInputError(field, "must not be empty")
+        raise InvalidInputError(_at(field, key), "must not be empty")
     if not CATEGORY_NAME_RE.fullmatch(stripped):
-        raise InvalidInputError(field, f"bad category name {stripped!r}: {_CATEGORY_RULE}")
+        raise InvalidInputError(
+            _at(field, key), f"bad category name {stripped!r}: {_CATEGORY_RULE}"
+        )
     return stripped
 
 
-def check_locale(locale: str, field: str) -> str:
+def check_locale(locale: str, field: str, key: str = "") -> str:
     """An entry's locale: empty, or a 2-3 letter language subtag, lower-cased."""
     normal = locale.strip().lower()
     if normal and not LANGUAGE_RE.fullmatch(normal):
         raise InvalidInputError(
-            field,
+            _at(field, key),
             f"bad locale {locale.strip()!r}: give a language subtag such as fr "
             "(an entry applies to every region of its language)",
         )
@@ -133,13 +137,21 @@ def _check_language(language: str, field: str) -> str:
 def _check_term(term: str, field: str) -> str:
     stripped = term.strip()
     if not stripped:
-        raise InvalidInputError(field, "empty term")
+        raise InvalidInputError(_at(field, "term"), "empty term")
     if len(stripped) > MAX_TERM_LENGTH:
-        raise InvalidInputError(field, f"term longer than {MAX_TERM_LENGTH} characters")
+        raise InvalidInputError(
+            _at(field, "term"), f"term longer than {MAX_TERM_LENGTH} characters"
+        )
     if _CONTROL_RE.search(stripped):
-        raise InvalidInputError(field, "a term has no line break or other control character")
-    if not _TOKEN_RE.search(fold(stripped)):
-        raise InvalidInputError(field, "the term folds to nothing (no letter or digit left)")
+        raise InvalidInputError(
+            _at(field, "term"), "a term has no line break or other control character"
+        )
+    # Leetspeak (the last step of folding) maps only inside tokens that have a
+    # letter, so the cheaper steps before it tell whether a letter or digit is left.
+    if not _TOKEN_RE.search(fold_chars(stripped)):
+        raise InvalidInputError(
+            _at(field, "term"), "the term folds to nothing (no letter or digit left)"
+        )
     return stripped
 
 
@@ -149,14 +161,15 @@ def _check_rule_id(rule_id: str, field: str) -> str:
         return new_rule_id()
     if not RULE_ID_RE.fullmatch(stripped):
         raise InvalidInputError(
-            field, f"bad rule id {stripped!r}: a rule id is 1-64 of A-Z a-z 0-9 . _ : -"
+            _at(field, "rule_id"),
+            f"bad rule id {stripped!r}: a rule id is 1-64 of A-Z a-z 0-9 . _ : -",
         )
     return stripped
 
 
-def _check_length(value: str, limit: int, field: str) -> str:
+def _check_length(value: str, limit: int, field: str, key: str = "") -> str:
     if len(value) > limit:
-        raise InvalidInputError(field, f"longer than {limit} characters")
+        raise InvalidInputError(_at(field, key), f"longer than {limit} characters")
     return value
 
 
@@ -179,13 +192,13 @@ def make_entry(
     arguments.
     """
     return TermEntry(
-        term=_check_term(term, _at(field, "term")),
-        category=check_category_name(category, _at(field, "category")),
-        match=_member(MatchMode, match, _at(field, "match"), "match mode"),
-        locale=check_locale(locale, _at(field, "locale")),
-        kind=_member(EntryKind, kind, _at(field, "kind"), "kind"),
-        rule_id=_check_rule_id(rule_id, _at(field, "rule_id")),
-        note=_check_length(note, MAX_NOTE_LENGTH, _at(field, "note")),
+        term=_check_term(term, field),
+        category=check_category_name(category, field, "category"),
+        match=_member(MatchMode, match, field, "match", "match mode"),
+        locale=check_locale(locale, field, "locale"),
+        kind=_member(EntryKind, kind, field, "kind", "kind"),
+        rule_id=_check_rule_id(rule_id, field),
+        note=_check_length(note, MAX_NOTE_LENGTH, field, "note"),
     )
 
 
