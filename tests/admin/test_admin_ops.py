@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -16,6 +16,7 @@ from suggestfilter._model import (
     Action,
     CategoryPolicy,
     EntryKind,
+    Intervention,
     MatchMode,
     Policy,
     SuggestionKind,
@@ -35,7 +36,9 @@ from suggestfilter.store import (
 POLICY = Policy(
     categories={
         "profanity": CategoryPolicy(Action.BLOCK, Action.BLOCK),
-        "exploitation": CategoryPolicy(Action.BLOCK, Action.INTERVENE),
+        "exploitation": CategoryPolicy(
+            Action.BLOCK, Action.INTERVENE, {"en": Intervention("Help is available.")}
+        ),
     }
 )
 BADWORD = TermEntry("badword", "profanity", rule_id="r-bad")
@@ -130,11 +133,29 @@ def test_removing_entries_by_rule_id_or_term(
 @pytest.mark.parametrize(
     ("changes", "error"),
     [
-        (ChangeSet(remove=("nothing-like-this",)), NotFoundError),
-        (ChangeSet(add=(TermEntry("glorp", "spam"),)), PolicyError),
-        (ChangeSet(add=(TermEntry("  ", "profanity"),)), InvalidInputError),
-        (ChangeSet(remove_categories=("profanity",)), PolicyError),
-        (ChangeSet(remove_categories=("spam",)), NotFoundError),
+        pytest.param(ChangeSet(remove=("nothing-like-this",)), NotFoundError, id="remove-unknown"),
+        pytest.param(
+            ChangeSet(add=(TermEntry("glorp", "spam"),)), PolicyError, id="category-not-in-policy"
+        ),
+        pytest.param(
+            ChangeSet(add=(TermEntry("  ", "profanity"),)), InvalidInputError, id="blank-term"
+        ),
+        pytest.param(
+            ChangeSet(add=(BADWORD, TermEntry("glorp", "bad name!"))),
+            InvalidInputError,
+            id="bad-category-name-after-a-good-entry",
+        ),
+        pytest.param(
+            ChangeSet(set_policies=(("p", CategoryPolicy(Action.BLOCK, Action.INTERVENE)),)),
+            InvalidInputError,
+            id="intervene-without-message",
+        ),
+        pytest.param(
+            ChangeSet(remove_categories=("profanity",)), PolicyError, id="remove-used-category"
+        ),
+        pytest.param(
+            ChangeSet(remove_categories=("spam",)), NotFoundError, id="remove-unknown-category"
+        ),
     ],
 )
 def test_a_bad_change_stores_nothing(
@@ -145,6 +166,56 @@ def test_a_bad_change_stores_nothing(
     with pytest.raises(error):
         admin.apply_changes(changes, reason="bad")
     assert admin.versions() == before
+
+
+BAD_VALUES = [
+    pytest.param(
+        lambda ops: ops.add_terms([BADWORD, TermEntry("glorp", "p", locale="FR-ca")], reason="x"),
+        "entries[1].locale",
+        id="add-terms-locale-region",
+    ),
+    pytest.param(
+        lambda ops: ops.apply_changes(
+            ChangeSet(add=(TermEntry("glorp", "profanity", rule_id="r 1"),)), reason="x"
+        ),
+        "add[0].rule_id",
+        id="apply-changes-rule-id-space",
+    ),
+    pytest.param(
+        lambda ops: ops.apply_changes(
+            ChangeSet(set_policies=(("p", CategoryPolicy(Action.INTERVENE)),)), reason="x"
+        ),
+        "set_policies[0].suggestions",
+        id="apply-changes-suggestions-intervene",
+    ),
+    pytest.param(
+        lambda ops: ops.import_policy(
+            Policy({**POLICY.categories, "bad name!": CategoryPolicy()}), reason="x"
+        ),
+        "policy.categories[2].category",
+        id="import-policy-bad-name",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "field"), BAD_VALUES)
+def test_bad_values_are_refused_naming_the_field(
+    admin: AdminOps, call: Callable[[AdminOps], object], field: str
+) -> None:
+    publish_initial(admin)
+    before = admin.versions()
+    with pytest.raises(InvalidInputError) as raised:
+        call(admin)
+    assert raised.value.field == field
+    assert admin.versions() == before
+
+
+def test_what_is_stored_is_normalised(admin: AdminOps) -> None:
+    publish_initial(admin)
+    admin.add_terms(
+        [TermEntry(" glorp ", " profanity ", locale="FR", rule_id=" r-glorp ")], reason="x"
+    )
+    assert TermEntry("glorp", "profanity", locale="fr", rule_id="r-glorp") in admin.entries()
 
 
 def test_policy_edits_are_part_of_the_draft(admin: AdminOps) -> None:
@@ -347,11 +418,22 @@ def test_promoting_a_report_adds_a_term_to_the_draft(admin: AdminOps) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error"),
     [
-        ({"decision": ReportStatus.PROMOTED}, InvalidInputError),  # no category
-        ({"decision": ReportStatus.OPEN}, InvalidInputError),
-        (
+        pytest.param({"decision": ReportStatus.PROMOTED}, InvalidInputError, id="no-category"),
+        pytest.param({"decision": ReportStatus.OPEN}, InvalidInputError, id="open-is-no-decision"),
+        pytest.param(
             {"decision": ReportStatus.PROMOTED, "category": "spam"},
             PolicyError,
+            id="category-not-in-policy",
+        ),
+        pytest.param(
+            {"decision": ReportStatus.PROMOTED, "category": "bad name!"},
+            InvalidInputError,
+            id="bad-category-name",
+        ),
+        pytest.param(
+            {"decision": ReportStatus.PROMOTED, "category": "profanity", "locale": "FR-ca"},
+            InvalidInputError,
+            id="locale-with-region",
         ),
     ],
 )

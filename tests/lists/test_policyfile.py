@@ -65,18 +65,63 @@ def test_defaults_are_block() -> None:
     assert policy.categories["p"] == CategoryPolicy(Action.BLOCK, Action.BLOCK)
 
 
+def test_languages_are_lower_cased_and_names_stripped() -> None:
+    policy = parse_policy_toml(
+        '[categories." p "]\nquery = "intervene"\n'
+        '[categories." p ".interventions.EN]\nmessage = "Help."\n'
+    )
+    assert policy == Policy(
+        {"p": CategoryPolicy(Action.BLOCK, Action.INTERVENE, {"en": Intervention("Help.")})}
+    )
+
+
 BAD_POLICIES = [
-    ('[categories.p]\nsuggestions = "intervene"\n', "categories.p.suggestions"),
-    ('[categories.p]\nquery = "maybe"\n', "categories.p.query"),
-    ('[categories.p]\nquery = "intervene"\n', "needs at least one"),
-    ('[categories.p]\nqeury = "block"\n', "unknown key 'qeury'"),
-    ("[category.p]\n", "unknown top-level key"),
-    ('[categories.p.interventions.EN]\nmessage = "x"\n', "lowercase subtag"),
-    ('[categories.p.interventions.en]\nhelp_url = "x"\n', "message must be"),
-    ('[categories.p.interventions.en]\nmessage = "x"\nurl = "y"\n', "unknown key 'url'"),
-    ('[categories."bad name"]\n', "category name"),
-    ("categories = 3\n", "must be a table"),
-    ("[categories.p\n", "not valid TOML"),
+    pytest.param(
+        '[categories.p]\nsuggestions = "intervene"\n',
+        "categories.p.suggestions",
+        id="suggestions-intervene",
+    ),
+    pytest.param('[categories.p]\nquery = "maybe"\n', "categories.p.query", id="unknown-action"),
+    pytest.param("[categories.p]\nquery = 3\n", "categories.p.query", id="action-not-a-string"),
+    pytest.param(
+        '[categories.p]\nquery = "intervene"\n', "needs at least one", id="intervene-no-message"
+    ),
+    pytest.param('[categories.p]\nqeury = "block"\n', "unknown key 'qeury'", id="typo-key"),
+    pytest.param("[category.p]\n", "unknown top-level key", id="unknown-top-level"),
+    pytest.param(
+        '[categories.p.interventions.en-GB]\nmessage = "x"\n',
+        "categories.p.interventions.en-GB: bad language",
+        id="language-with-region",
+    ),
+    pytest.param(
+        '[categories.p.interventions.en]\nmessage = "x"\n[categories.p.interventions.EN]\n'
+        'message = "y"\n',
+        "given twice",
+        id="language-twice-in-two-cases",
+    ),
+    pytest.param(
+        '[categories.p.interventions.en]\nhelp_url = "x"\n', "message must be", id="no-message"
+    ),
+    pytest.param(
+        '[categories.p.interventions.en]\nmessage = " \\n"\n',
+        "categories.p.interventions.en.message: must be a non-empty string",
+        id="blank-message",
+    ),
+    pytest.param(
+        '[categories.p.interventions.en]\nmessage = "x"\nhelp_url = "a\\nb"\n',
+        "categories.p.interventions.en.help_url",
+        id="help-url-line-break",
+    ),
+    pytest.param(
+        '[categories.p.interventions.en]\nmessage = "x"\nurl = "y"\n',
+        "unknown key 'url'",
+        id="intervention-typo-key",
+    ),
+    pytest.param('[categories."bad name"]\n', "category name", id="name-with-space"),
+    pytest.param('[categories."bad name!"]\n', "category name", id="name-with-bang"),
+    pytest.param('[categories.p]\n[categories." p"]\n', "given twice", id="name-twice"),
+    pytest.param("categories = 3\n", "must be a table", id="categories-not-a-table"),
+    pytest.param("[categories.p\n", "not valid TOML", id="not-toml"),
 ]
 
 

@@ -74,6 +74,7 @@ def test_format_then_parse_round_trips() -> None:
             "r-b",
             'note with "quotes", commas\nand a newline',
         ),
+        TermEntry("zorblax", "profanity", rule_id="r-c", note="a lone\rcarriage return"),
     ]
     text = format_terms_csv(entries)
     assert text.splitlines()[0] == "term,category,match,locale,kind,note,rule_id"
@@ -81,22 +82,69 @@ def test_format_then_parse_round_trips() -> None:
 
 
 BAD_CSV = [
-    ("term,category\n,profanity\n", 2, "empty term"),
-    ("term,category\n\u200b\u00ad,profanity\n", 2, "folds to nothing"),
-    ("term,category\n!!!,profanity\n", 2, "folds to nothing"),
-    ("term,category,match\nbadword,profanity,fuzzy\n", 2, "unknown match mode"),
-    ("term,category,kind\nbadword,profanity,maybe\n", 2, "unknown kind"),
-    ("term,category\nok,profanity\nbadword,nosuch\n", 3, "unknown category"),
-    ("term,category\nbadword,\n", 2, "no category"),
-    ("term,category\nbadword,profanity,extra\n", 2, "3 fields"),
-    ("term,category\nbadword\n", 2, "1 fields"),
-    ('term,category\nok,profanity\n"badword,profanity\n', 3, "malformed CSV"),
-    ('term,category\n"bad"word,profanity\n', 2, "malformed CSV"),
-    ("term,category,locale\nbadword,profanity,fr-FR\n", 2, "bad locale"),
-    ("term,category,rule_id\na,profanity,r-1\nb,profanity,r-1\n", 3, "duplicate rule id"),
-    ("term,colour\nbadword,red\n", 1, "unknown column"),
-    ("category\nprofanity\n", 1, "no 'term' column"),
-    ("", 1, "header line is missing"),
+    pytest.param("term,category\n,profanity\n", 2, "empty term", id="empty-term"),
+    pytest.param(
+        "term,category\n\u200b\u00ad,profanity\n", 2, "folds to nothing", id="invisible-term"
+    ),
+    pytest.param("term,category\n!!!,profanity\n", 2, "folds to nothing", id="punctuation-term"),
+    pytest.param(
+        'term,category\n"bad\nword",profanity\n',
+        2,
+        "term: a term has no line break",
+        id="term-line-break",
+    ),
+    pytest.param(
+        "term,category,match\nbadword,profanity,fuzzy\n",
+        2,
+        "unknown match mode",
+        id="unknown-match",
+    ),
+    pytest.param(
+        "term,category,kind\nbadword,profanity,maybe\n", 2, "unknown kind", id="unknown-kind"
+    ),
+    pytest.param(
+        "term,category\nok,profanity\nbadword,nosuch\n",
+        3,
+        "unknown category",
+        id="category-not-in-policy",
+    ),
+    pytest.param(
+        "term,category\nbadword,bad name!\n",
+        2,
+        "category: bad category name",
+        id="bad-category-name",
+    ),
+    pytest.param("term,category\nbadword,\n", 2, "no category", id="no-category"),
+    pytest.param("term,category\nbadword,profanity,extra\n", 2, "3 fields", id="extra-field"),
+    pytest.param("term,category\nbadword\n", 2, "1 fields", id="missing-field"),
+    pytest.param(
+        'term,category\nok,profanity\n"badword,profanity\n', 3, "malformed CSV", id="open-quote"
+    ),
+    pytest.param('term,category\n"bad"word,profanity\n', 2, "malformed CSV", id="stray-quote"),
+    pytest.param(
+        "term,category,locale\nbadword,profanity,fr-FR\n", 2, "bad locale", id="locale-with-region"
+    ),
+    pytest.param(
+        "term,category,locale\nbadword,profanity,FR-ca\n",
+        2,
+        "locale: bad locale 'FR-ca'",
+        id="locale-with-region-mixed-case",
+    ),
+    pytest.param(
+        "term,category,rule_id\nbadword,profanity,r 1\n",
+        2,
+        "rule_id: bad rule id",
+        id="rule-id-with-space",
+    ),
+    pytest.param(
+        "term,category,rule_id\na,profanity,r-1\nb,profanity,r-1\n",
+        3,
+        "duplicate rule id",
+        id="duplicate-rule-id",
+    ),
+    pytest.param("term,colour\nbadword,red\n", 1, "unknown column", id="unknown-column"),
+    pytest.param("category\nprofanity\n", 1, "no 'term' column", id="no-term-column"),
+    pytest.param("", 1, "header line is missing", id="empty-file"),
 ]
 
 

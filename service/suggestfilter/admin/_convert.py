@@ -1,11 +1,17 @@
 """Conversions between the admin API's protobuf messages and the model's values.
 
 The admin servicer turns requests into model values with the ``*_from_proto``
-functions, which validate as they go: a malformed field raises
+functions, which check what only the message can show as they go: an enum
+number the model lacks, a category or language given twice, a version
+number, a text field over its length. Such a field raises
 :class:`~suggestfilter._errors.InvalidInputError` naming its path (for
-example ``add[3].term``), so the caller gets INVALID_ARGUMENT with a
-``google.rpc.BadRequest``. :class:`~suggestfilter.admin._client.RemoteAdmin`
-uses the same functions in the other direction. Enum values left
+example ``add[3].match``), so the caller gets INVALID_ARGUMENT with a
+``google.rpc.BadRequest``. The content of entries and policies (names,
+locales, rule ids, terms, messages) is checked by
+:class:`~suggestfilter.admin._ops.AdminOps` with the rules every way into the
+store shares, under the same paths.
+:class:`~suggestfilter.admin._client.RemoteAdmin` uses the same functions in
+the other direction, so it reads back whatever a store holds. Enum values left
 UNSPECIFIED on input take the model's default (``MatchMode.WORD``,
 ``EntryKind.BLOCK``, ``Action.BLOCK``).
 """
@@ -29,7 +35,6 @@ from suggestfilter._model import (
     SuggestionKind,
     TermEntry,
     Verdict,
-    new_rule_id,
 )
 from suggestfilter.admin._ops import (
     ChangeResult,
@@ -58,7 +63,8 @@ _K = TypeVar("_K")
 _V = TypeVar("_V")
 
 MAX_TEXT_CHARS = 4096
-"""The longest term, category, locale, rule id, note or sample text accepted."""
+"""The longest reason, name or sample text accepted (entries and policies have their own
+limits, in ``suggestfilter.lists._validate``)."""
 
 _MATCH_TO_PROTO: dict[MatchMode, Any] = {
     MatchMode.WORD: admin_pb2.MATCH_MODE_WORD,
@@ -160,16 +166,17 @@ def entry_to_proto(entry: TermEntry) -> admin_pb2.TermEntry:
 def entry_from_proto(message: admin_pb2.TermEntry, field: str) -> TermEntry:
     """The entry of a message; ``field`` is its path in the request (for errors).
 
-    An empty rule id gets a fresh one.
+    Only the enums are checked here (AdminOps checks the rest); an empty rule
+    id is kept empty, and gets a fresh one when the entry is checked.
     """
     return TermEntry(
-        term=_text(message.term, f"{field}.term", required=True),
-        category=_text(message.category, f"{field}.category", required=True),
+        term=message.term,
+        category=message.category,
         match=_lookup(_MATCH_FROM_PROTO, int(message.match), f"{field}.match"),
-        locale=_text(message.locale, f"{field}.locale"),
+        locale=message.locale,
         kind=_lookup(_KIND_FROM_PROTO, int(message.kind), f"{field}.kind"),
-        rule_id=_text(message.rule_id, f"{field}.rule_id") or new_rule_id(),
-        note=_text(message.note, f"{field}.note"),
+        rule_id=message.rule_id,
+        note=message.note,
     )
 
 
@@ -202,18 +209,16 @@ def _action(value: int, field: str) -> Action:
 def category_policy_from_proto(
     message: admin_pb2.CategoryPolicy, field: str
 ) -> tuple[str, CategoryPolicy]:
-    """The category name and policy of a message."""
+    """The category name and policy of a message; a language given twice is
+    InvalidInputError (AdminOps checks the rest)."""
     interventions: dict[str, Intervention] = {}
     for i, notice in enumerate(message.interventions):
-        path = f"{field}.interventions[{i}]"
-        language = _text(notice.language, f"{path}.language", required=True)
-        if language in interventions:
-            raise InvalidInputError(f"{path}.language", "given twice")
-        interventions[language] = Intervention(
-            message=_text(notice.message, f"{path}.message", required=True),
-            help_url=_text(notice.help_url, f"{path}.help_url"),
+        if notice.language in interventions:
+            raise InvalidInputError(f"{field}.interventions[{i}].language", "given twice")
+        interventions[notice.language] = Intervention(
+            message=notice.message, help_url=notice.help_url
         )
-    return _text(message.category, f"{field}.category", required=True), CategoryPolicy(
+    return message.category, CategoryPolicy(
         suggestions=_action(int(message.suggestions), f"{field}.suggestions"),
         query=_action(int(message.query), f"{field}.query"),
         interventions=interventions,

@@ -12,10 +12,18 @@ when there is none, so changes accumulate in the one open draft until it is
 published. Version arguments that may be None mean "the working version": the
 open draft if there is one, else the published version.
 
-Every method raises the errors of :mod:`suggestfilter._errors`: NotFoundError
-for an unknown version or report group, ConflictError for a concurrent edit or
-a state that forbids the call, PolicyError for an entry whose category the
-policy lacks, ChecksumError, StoreUnavailableError.
+Every entry and category policy a method writes is first checked and
+normalised by :mod:`suggestfilter.lists._validate`, the rules the term and
+policy files share, so whatever is stored exports to files that import back
+equal. A value that breaks a rule is InvalidInputError naming its field the
+way the admin API request does (``add[2].category``, ``entries[0].locale``,
+``policy.categories[1].interventions[0].language``, ``set_policies[0].query``),
+and nothing is stored.
+
+Every method raises the errors of :mod:`suggestfilter._errors`: InvalidInputError
+as above, NotFoundError for an unknown version or report group, ConflictError
+for a concurrent edit or a state that forbids the call, PolicyError for an
+entry whose category the policy lacks, ChecksumError, StoreUnavailableError.
 """
 
 from __future__ import annotations
@@ -37,6 +45,13 @@ from suggestfilter._model import (
     Verdict,
 )
 from suggestfilter.engine._matcher import Explanation, Matcher
+from suggestfilter.lists._validate import (
+    PolicyFields,
+    check_category,
+    check_entries,
+    check_policy,
+    make_entry,
+)
 from suggestfilter.store import (
     AuditRecord,
     DraftContent,
@@ -215,8 +230,6 @@ class _Edit:
     def add(self, entries: Sequence[TermEntry]) -> None:
         keys = {_entry_key(entry) for entry in self.by_rule.values()}
         for entry in entries:
-            if not entry.term.strip():
-                raise InvalidInputError("term", f"entry {entry.rule_id} has an empty term")
             existing = self.by_rule.get(entry.rule_id)
             if existing == entry or (existing is None and _entry_key(entry) in keys):
                 self.unchanged += 1
@@ -391,11 +404,23 @@ class AdminOps:
         """Apply a change set as a new draft version (see :class:`ChangeSet`):
         removals first, then additions, then policy edits.
 
-        PolicyError (nothing stored) when an entry's category is not in the
-        resulting policy. A concurrent change to the draft is retried on the
-        new draft a few times, then ConflictError.
+        InvalidInputError naming ``add[i]`` or ``set_policies[i]`` fields, or
+        PolicyError when an entry's category is not in the resulting policy;
+        either way nothing is stored. A concurrent change to the draft is
+        retried on the new draft a few times, then ConflictError.
         """
+        checked = ChangeSet(
+            add=check_entries(changes.add, "add"),
+            remove=changes.remove,
+            set_policies=tuple(
+                check_category(name, category, PolicyFields.of_request(f"set_policies[{i}]"))
+                for i, (name, category) in enumerate(changes.set_policies)
+            ),
+            remove_categories=changes.remove_categories,
+        )
+        return self._apply_checked(checked, reason=reason)
 
+    def _apply_checked(self, changes: ChangeSet, *, reason: str) -> ChangeResult:
         def apply(edit: _Edit) -> None:
             for name in changes.remove:
                 edit.remove(name)
@@ -409,8 +434,9 @@ class AdminOps:
         return edit.result(info)
 
     def add_terms(self, entries: Sequence[TermEntry], *, reason: str) -> ChangeResult:
-        """Add entries to the open draft (import and ``terms add``); see ChangeSet.add."""
-        return self.apply_changes(ChangeSet(add=tuple(entries)), reason=reason)
+        """Add entries to the open draft (import and ``terms add``); see ChangeSet.add.
+        InvalidInputError names a bad entry as ``entries[i]``."""
+        return self._apply_checked(ChangeSet(add=check_entries(entries, "entries")), reason=reason)
 
     def remove_terms(self, names: Sequence[str], *, reason: str) -> ChangeResult:
         """Remove entries by rule id or exact term; see ChangeSet.remove."""
@@ -419,9 +445,12 @@ class AdminOps:
     def import_policy(self, policy: Policy, *, reason: str) -> ChangeResult:
         """Replace the whole policy in the open draft (audited as ``policy-import``).
 
-        In a store with no version this creates the first draft. PolicyError
-        when a remaining entry uses a category the new policy lacks.
+        In a store with no version this creates the first draft.
+        InvalidInputError naming a ``policy.categories[i]`` field, or
+        PolicyError when a remaining entry uses a category the new policy
+        lacks; either way nothing is stored.
         """
+        policy = check_policy(policy, "policy")
 
         def apply(edit: _Edit) -> None:
             for name in list(edit.categories):
@@ -583,7 +612,9 @@ class AdminOps:
         to the open draft, with ``term`` (default: the reported text without a
         leading ``#``), ``match`` and ``locale``, and return the new draft.
         ``ReportStatus.DISMISSED``: close the group, return None. Both audited,
-        atomically with the draft write.
+        atomically with the draft write. A promoted entry that breaks a rule of
+        :mod:`suggestfilter.lists._validate` is InvalidInputError naming
+        ``term``, ``category`` or ``locale``.
         """
         if decision is ReportStatus.DISMISSED:
             self.store.resolve_reports(group_id, decision, actor=self.actor, reason=reason)
@@ -593,7 +624,7 @@ class AdminOps:
         if not category:
             raise InvalidInputError("category", "a category is required to promote a report")
         group = self.store.report_group(group_id)
-        entry = TermEntry(
+        entry = make_entry(
             term=term if term is not None else group.text.strip().lstrip("#"),
             category=category,
             match=match,

@@ -10,33 +10,30 @@ Two formats:
 - Plain text: one term per line; empty lines and lines starting with ``#``
   are ignored; category, locale and match come from the command line.
 
-Any bad line -- an empty term, a term that folds to nothing, an unknown match
-mode, kind or category, a malformed locale or rule id, a malformed CSV row --
-raises :class:`~suggestfilter._errors.TermFileError` naming the source and
-the 1-based line, and nothing is returned: a file is loaded whole or not at
-all. Fields are stripped of surrounding whitespace, except the note.
+Each entry is checked and normalised by :func:`._validate.make_entry`, the
+rules every way into a store shares (fields stripped of surrounding
+whitespace except the note, locale lower-cased). Any bad line -- an entry
+that breaks one of those rules, a category the policy lacks, a rule id given
+twice, a malformed CSV row -- raises
+:class:`~suggestfilter._errors.TermFileError` naming the source, the 1-based
+line and the field, and nothing is returned: a file is loaded whole or not at
+all.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 
-from suggestfilter._errors import TermFileError
-from suggestfilter._model import EntryKind, MatchMode, TermEntry, new_rule_id
-from suggestfilter.engine._fold import fold
-from suggestfilter.lists._policyfile import CATEGORY_NAME_RE
+from suggestfilter._errors import InvalidInputError, TermFileError
+from suggestfilter._model import EntryKind, MatchMode, TermEntry
+from suggestfilter.lists._validate import check_category_name, check_locale, make_entry
 
 CSV_COLUMNS = ("term", "category", "match", "locale", "kind", "note", "rule_id")
-MAX_TERM_LENGTH = 512
 PROGRESS_EVERY = 10_000
 
-_LOCALE_RE = re.compile(r"[a-z]{2,3}")
-_RULE_ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-_TOKEN_RE = re.compile(r"[^\W_]")
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -72,51 +69,28 @@ class _Defaults:
         note: str = "",
         rule_id: str = "",
     ) -> TermEntry:
-        term = term.strip()
-        if not term:
-            raise self.error(line, "empty term")
-        if len(term) > MAX_TERM_LENGTH:
-            raise self.error(line, f"term longer than {MAX_TERM_LENGTH} characters")
-        if not _TOKEN_RE.search(fold(term)):
-            raise self.error(line, "the term folds to nothing (no letter or digit left)")
         category = category.strip() or self.category
-        if not category:
+        if term.strip() and not category:
             raise self.error(line, "no category (give one in the file or with --category)")
-        if not CATEGORY_NAME_RE.fullmatch(category):
-            raise self.error(line, f"bad category name {category!r}")
-        if self.known_categories is not None and category not in self.known_categories:
-            raise self.error(line, f"unknown category {category!r} (not in the policy)")
-        match_text = match.strip().lower()
         try:
-            match_mode = MatchMode(match_text) if match_text else self.match
-        except ValueError:
-            raise self.error(line, f"unknown match mode {match!r} (word | substring)") from None
-        kind_text = kind.strip().lower()
-        try:
-            entry_kind = EntryKind(kind_text) if kind_text else EntryKind.BLOCK
-        except ValueError:
-            raise self.error(line, f"unknown kind {kind!r} (block | allow)") from None
-        locale = (locale.strip() or self.locale).lower()
-        if locale and not _LOCALE_RE.fullmatch(locale):
-            raise self.error(line, f"bad locale {locale!r}: give a language subtag such as fr")
-        rule_id = rule_id.strip()
-        if rule_id:
-            if not _RULE_ID_RE.fullmatch(rule_id):
-                raise self.error(line, f"bad rule id {rule_id!r}")
-            if rule_id in self.rule_ids:
-                raise self.error(line, f"duplicate rule id {rule_id!r}")
-            self.rule_ids.add(rule_id)
-        else:
-            rule_id = new_rule_id()
-        return TermEntry(
-            term=term,
-            category=category,
-            match=match_mode,
-            locale=locale,
-            kind=entry_kind,
-            rule_id=rule_id,
-            note=note,
-        )
+            entry = make_entry(
+                term=term,
+                category=category,
+                match=match.strip() or self.match,
+                locale=locale.strip() or self.locale,
+                kind=kind.strip() or EntryKind.BLOCK,
+                rule_id=rule_id,
+                note=note,
+            )
+        except InvalidInputError as error:
+            raise self.error(line, str(error)) from None
+        if self.known_categories is not None and entry.category not in self.known_categories:
+            raise self.error(line, f"unknown category {entry.category!r} (not in the policy)")
+        if rule_id.strip():
+            if entry.rule_id in self.rule_ids:
+                raise self.error(line, f"duplicate rule id {entry.rule_id!r}")
+            self.rule_ids.add(entry.rule_id)
+        return entry
 
 
 def _parse_plain(
@@ -155,8 +129,10 @@ def _parse_csv(
         if "term" not in columns:
             raise defaults.error(1, "the header has no 'term' column")
         entries: list[TermEntry] = []
+        end = reader.line_num
         for row in reader:
-            line = reader.line_num
+            # a row is named by its first line (a quoted cell may span several)
+            line, end = end + 1, reader.line_num
             if not row:
                 continue
             if len(row) != len(columns):
@@ -185,10 +161,12 @@ def parse_term_text(
 ) -> list[TermEntry]:
     """Parse term-file content; see the module docstring. ``source`` names it in errors."""
     defaults = _Defaults(source, category, locale, match, known_categories)
-    if locale and not _LOCALE_RE.fullmatch(locale.lower()):
-        raise defaults.error(0, f"bad --locale {locale!r}: give a language subtag such as fr")
-    if category is not None and category and not CATEGORY_NAME_RE.fullmatch(category):
-        raise defaults.error(0, f"bad --category {category!r}")
+    try:
+        check_locale(locale, "--locale")
+        if category:
+            check_category_name(category, "--category")
+    except InvalidInputError as error:
+        raise defaults.error(0, str(error)) from None
     if csv_format:
         return _parse_csv(text, defaults, progress)
     return _parse_plain(text, defaults, progress)
@@ -230,17 +208,19 @@ def format_terms_csv(entries: Iterable[TermEntry]) -> str:
     """Entries as CSV with every column; ``parse_term_text`` reads it back equal."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+    # Minimal quoting leaves a lone carriage return bare, which a reader takes
+    # for a line end: a row holding one is written fully quoted.
+    quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(CSV_COLUMNS)
     for entry in entries:
-        writer.writerow(
-            [
-                entry.term,
-                entry.category,
-                entry.match.value,
-                entry.locale,
-                entry.kind.value,
-                entry.note,
-                entry.rule_id,
-            ]
-        )
+        row = [
+            entry.term,
+            entry.category,
+            entry.match.value,
+            entry.locale,
+            entry.kind.value,
+            entry.note,
+            entry.rule_id,
+        ]
+        (quoted if any("\r" in cell for cell in row) else writer).writerow(row)
     return buffer.getvalue()
