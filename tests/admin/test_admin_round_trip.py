@@ -457,8 +457,8 @@ def _refused_field(error: grpc.RpcError) -> str:
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
     status = rpc_status.from_call(error)  # type: ignore[arg-type]
     assert status is not None and status.code == code_pb2.INVALID_ARGUMENT
-    (detail,) = status.details
     bad_request = error_details_pb2.BadRequest()
+    (detail,) = [d for d in status.details if d.Is(error_details_pb2.BadRequest.DESCRIPTOR)]
     assert detail.Unpack(bad_request)
     (violation,) = bad_request.field_violations
     message = error.details() or ""  # type: ignore[attr-defined]
