@@ -172,6 +172,21 @@ BAD_CATEGORIES = [
         "longer than 2048",
         id="help-url-too-long",
     ),
+    *(
+        pytest.param(
+            "p",
+            CategoryPolicy(interventions={"en": Intervention("Help.", url)}),
+            "set_policies[1].interventions[0].help_url",
+            why,
+            id=f"help-url-{name}",
+        )
+        for name, url, why in [
+            ("javascript", "javascript:alert(1)", "https:, http:, mailto: or tel:"),
+            ("data", "data:text/html,<b>x</b>", "https:, http:, mailto: or tel:"),
+            ("relative", "/help", "https:, http:, mailto: or tel:"),
+            ("no-host", "https:///help", "needs a host"),
+        ]
+    ),
 ]
 
 

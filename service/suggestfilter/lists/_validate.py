@@ -27,8 +27,10 @@ A category policy: the name as for an entry's category; ``suggestions`` is
 allow | block; ``query`` is allow | block | intervene, and intervene needs at
 least one intervention; each intervention's language is a 2-3 letter
 subtag, given once; its ``message`` is not blank and at most 4096
-characters; its ``help_url`` is at most 2048 characters with no control
-character (empty: no link).
+characters; its ``help_url`` is empty (no link) or an absolute ``https:``,
+``http:``, ``mailto:`` or ``tel:`` URL of at most 2048 characters with no
+control character -- frontends show it as a link, so ``javascript:`` and
+``data:`` are refused.
 
 Normalisation, the same everywhere: surrounding whitespace is stripped from
 the term, category, locale, rule id and language (never from a note,
@@ -48,6 +50,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from suggestfilter._errors import InvalidInputError
 from suggestfilter._model import (
@@ -74,6 +77,8 @@ RULE_ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _CATEGORY_RULE = "a category name is 1-64 of A-Z a-z 0-9 _ -"
 # Control characters (Unicode Cc) and the line and paragraph separators.
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Schemes a help link may use; the link is shown to people by frontends.
+_HELP_URL_SCHEMES = frozenset({"https", "http", "mailto", "tel"})
 _TOKEN_RE = re.compile(r"[^\W_]")
 
 _E = TypeVar("_E", bound=enum.Enum)
@@ -165,6 +170,18 @@ def _check_rule_id(rule_id: str, field: str) -> str:
             f"bad rule id {stripped!r}: a rule id is 1-64 of A-Z a-z 0-9 . _ : -",
         )
     return stripped
+
+
+def _check_help_url(url: str, field: str) -> None:
+    if not url:
+        return
+    if _CONTROL_RE.search(url):
+        raise InvalidInputError(field, "a URL has no control character")
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in _HELP_URL_SCHEMES:
+        raise InvalidInputError(field, "must be an https:, http:, mailto: or tel: URL")
+    if parts.scheme.lower() in {"https", "http"} and not parts.netloc:
+        raise InvalidInputError(field, "an http(s) URL needs a host")
 
 
 def _check_length(value: str, limit: int, field: str, key: str = "") -> str:
@@ -284,8 +301,7 @@ def check_category(
             raise InvalidInputError(f"{where}.message", "must be a non-empty string")
         _check_length(notice.message, MAX_MESSAGE_LENGTH, f"{where}.message")
         _check_length(notice.help_url, MAX_HELP_URL_LENGTH, f"{where}.help_url")
-        if _CONTROL_RE.search(notice.help_url):
-            raise InvalidInputError(f"{where}.help_url", "a URL has no control character")
+        _check_help_url(notice.help_url, f"{where}.help_url")
         interventions[normal] = notice
     if policy.query is Action.INTERVENE and not interventions:
         raise InvalidInputError(
