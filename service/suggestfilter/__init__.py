@@ -38,8 +38,7 @@ from suggestfilter._model import (
     TermEntry,
     Verdict,
 )
-from suggestfilter.engine._fold import fold
-from suggestfilter.engine._matcher import ExplainedMatch, Explanation, Matcher
+from suggestfilter.engine import ExplainedMatch, Explanation, Matcher, fold
 
 __all__ = [
     "ALLOWED",

@@ -1,7 +1,7 @@
 """Plain value types shared by every layer: term entries, policies and verdicts.
 
-Nothing here does I/O or matching; the matcher (`_matcher`), the store
-(`_store`) and the servers only exchange these immutable values.
+Nothing here does I/O or matching; the matcher (`engine`), the store
+(`store`) and the servers only exchange these immutable values.
 """
 
 from __future__ import annotations
@@ -21,6 +21,31 @@ class MatchMode(enum.StrEnum):
       word (``badwords``, ``Scunthorpe``-style).
     - ``SUBSTRING``: the term matches anywhere, even inside a longer word. Meant
       for coded terms that never occur inside innocent words.
+
+    >>> from suggestfilter import CategoryPolicy, Matcher, Policy, SuggestionKind, TermEntry
+    >>> matcher = Matcher.compile(
+    ...     [
+    ...         TermEntry("zorb", "demo", rule_id="word"),
+    ...         TermEntry("qqvx", "demo", match=MatchMode.SUBSTRING, rule_id="substring"),
+    ...     ],
+    ...     Policy({"demo": CategoryPolicy()}),
+    ...     load_dictionary=False,
+    ... )
+    >>> def rule(text):
+    ...     return matcher.suggestion_verdict(text, SuggestionKind.QUERY, "en").rule_id
+
+    A WORD term matches whole tokens, joined through disguising separators,
+    but not inside a longer word nor across a space between real words:
+
+    >>> rule("zorb it"), rule("z.o.r.b"), rule("zor-b")
+    ('word', 'word', 'word')
+    >>> rule("zorbing"), rule("unzorb"), rule("zo rb")
+    ('', '', '')
+
+    A SUBSTRING term matches inside words too:
+
+    >>> rule("qqvx"), rule("xqqvxz"), rule("x-q-q-v-x")
+    ('substring', 'substring', 'substring')
     """
 
     WORD = "word"

@@ -8,9 +8,14 @@ a term of the list (``sex``) is expected to be blocked and is skipped.
 Every exception found is either fixed in the mechanism (apostrophes,
 segmentation) or listed in ``ALLOWLIST`` with the reason: these are genuine
 ambiguities that a safety team resolves with allow entries.
+
+Every test runs on both paths to a verdict (the ``verdict_of`` fixture).
+Only WORD mode is tested: it is what keeps innocent words innocent.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import pytest
 from suggestfilter import (
@@ -21,6 +26,7 @@ from suggestfilter import (
     Policy,
     SuggestionKind,
     TermEntry,
+    Verdict,
     fold,
 )
 
@@ -102,6 +108,9 @@ ALLOWLIST = {
 
 LIST_SIZE_WORDS = 20_000
 
+# The ``verdict_of`` fixture (conftest) runs a test on both paths to a verdict.
+VerdictOf = Callable[[Matcher, str, SuggestionKind, str], Verdict]
+
 
 @pytest.fixture(scope="module")
 def matcher() -> Matcher:
@@ -122,55 +131,67 @@ def _place_names() -> list[str]:
     return names
 
 
-def _blocked(matcher: Matcher, texts: list[str]) -> list[tuple[str, str, str]]:
+def _blocked(
+    matcher: Matcher, texts: list[str], verdict_of: VerdictOf
+) -> list[tuple[str, str, str]]:
     terms = {fold(term) for term in PROFANITY}
     blocked = []
     for text in texts:
         if fold(text) in terms:
             continue
         for kind in (SuggestionKind.QUERY, SuggestionKind.HASHTAG):
-            verdict = matcher.suggestion_verdict(text, kind, "en")
+            verdict = verdict_of(matcher, text, kind, "en")
             if verdict.action is not Action.ALLOW:
                 blocked.append((text, kind.name, verdict.rule_id))
     return blocked
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
-def test_real_words_pass(matcher: Matcher, language: str) -> None:
+def test_real_words_pass(matcher: Matcher, verdict_of: VerdictOf, language: str) -> None:
     words = wordfreq.top_n_list(language, LIST_SIZE_WORDS)
     assert len(words) == LIST_SIZE_WORDS
-    assert _blocked(matcher, words) == []
+    assert _blocked(matcher, words, verdict_of) == []
 
 
-def test_place_names_pass(matcher: Matcher) -> None:
+def test_place_names_pass(matcher: Matcher, verdict_of: VerdictOf) -> None:
     names = _place_names()
     assert len(names) > 30_000
-    assert _blocked(matcher, names) == []
+    assert _blocked(matcher, names, verdict_of) == []
 
 
 SCUNTHORPE = [
-    "Scunthorpe",
-    "Essex",
-    "therapist",
-    "assassin",
-    "cocktail",
-    "#classof2026",
-    "analysis",
+    pytest.param("Scunthorpe", id="scunthorpe"),
+    pytest.param("Essex", id="essex"),
+    pytest.param("therapist", id="therapist"),
+    pytest.param("assassin", id="assassin"),
+    pytest.param("cocktail", id="cocktail"),
+    pytest.param("#classof2026", id="hashtag-classof2026"),
+    pytest.param("analysis", id="analysis"),
 ]
 
 
 @pytest.mark.parametrize("text", SCUNTHORPE)
-def test_scunthorpe_cases_pass(matcher: Matcher, text: str) -> None:
-    assert _blocked(matcher, [text]) == []
+def test_scunthorpe_cases_pass(matcher: Matcher, verdict_of: VerdictOf, text: str) -> None:
+    assert _blocked(matcher, [text], verdict_of) == []
 
 
-@pytest.mark.parametrize("text", ["sex", "#FreeSexVideos", "s.e.x", "$hit", "c0ck", "p0rn"])
-def test_the_list_still_blocks(matcher: Matcher, text: str) -> None:
-    verdict = matcher.suggestion_verdict(text, SuggestionKind.QUERY, "en")
+STILL_BLOCKED = [
+    pytest.param("sex", id="term"),
+    pytest.param("#FreeSexVideos", id="camel-hashtag"),
+    pytest.param("s.e.x", id="spelled-out"),
+    pytest.param("$hit", id="leet-dollar"),
+    pytest.param("c0ck", id="leet-digit"),
+    pytest.param("p0rn", id="leet-digit-2"),
+]
+
+
+@pytest.mark.parametrize("text", STILL_BLOCKED)
+def test_the_list_still_blocks(matcher: Matcher, verdict_of: VerdictOf, text: str) -> None:
+    verdict = verdict_of(matcher, text, SuggestionKind.QUERY, "en")
     assert verdict.action is Action.BLOCK
 
 
-def test_every_allow_entry_is_needed(matcher: Matcher) -> None:
+def test_every_allow_entry_is_needed(matcher: Matcher, verdict_of: VerdictOf) -> None:
     without = Matcher.compile(
         [TermEntry(term, "profanity", rule_id=f"r-{term}") for term in PROFANITY],
         Policy({"profanity": CategoryPolicy()}),
@@ -188,9 +209,9 @@ def test_every_allow_entry_is_needed(matcher: Matcher) -> None:
     }
     assert set(examples) == set(ALLOWLIST)
     for example in examples.values():
-        assert without.suggestion_verdict(example, SuggestionKind.QUERY, "en").action is (
-            Action.BLOCK
-        ), example
-        assert matcher.suggestion_verdict(example, SuggestionKind.QUERY, "en").action is (
-            Action.ALLOW
-        ), example
+        assert verdict_of(without, example, SuggestionKind.QUERY, "en").action is (Action.BLOCK), (
+            example
+        )
+        assert verdict_of(matcher, example, SuggestionKind.QUERY, "en").action is (Action.ALLOW), (
+            example
+        )

@@ -1,13 +1,20 @@
 """Matching semantics: evasion classes, innocent look-alikes, runs, locales, allow entries.
 
 Every term here is synthetic (``badword``, ``zorblax``) or generic profanity.
+Tables are grouped by semantics: one per evasion class, one for innocent text,
+one per rule, and a REGRESSION table. Each runs on both paths to a verdict (the
+pre-check with the cached analysis, and the full analysis alone) and, where the
+expected answer does not depend on it, with the terms compiled in both match
+modes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import random
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import suggestfilter
@@ -22,10 +29,15 @@ from suggestfilter import (
     PolicyError,
     SuggestionKind,
     TermEntry,
+    Verdict,
+    engine,
 )
 
 Q = SuggestionKind.QUERY
 H = SuggestionKind.HASHTAG
+
+# The ``verdict_of`` fixture (conftest) runs a test on both paths to a verdict.
+VerdictOf = Callable[[Matcher, str, SuggestionKind, str], Verdict]
 
 POLICY = Policy(
     {
@@ -67,55 +79,131 @@ def matcher() -> Matcher:
     return Matcher.compile(ENTRIES, POLICY)
 
 
-def _rule(matcher: Matcher, text: str, kind: SuggestionKind = Q, locale: str = "en-US") -> str:
-    verdict = matcher.suggestion_verdict(text, kind, locale)
+# The terms whose behaviour the evasion and run tables pin, compiled in each mode.
+MODE_RULES = {"r-badword", "r-ass"}
+
+
+@pytest.fixture(scope="module")
+def matchers(matcher: Matcher) -> dict[MatchMode, Matcher]:
+    substring = [
+        dataclasses.replace(entry, match=MatchMode.SUBSTRING)
+        if entry.rule_id in MODE_RULES
+        else entry
+        for entry in ENTRIES
+    ]
+    return {MatchMode.WORD: matcher, MatchMode.SUBSTRING: Matcher.compile(substring, POLICY)}
+
+
+def test_the_substring_matcher_differs_only_in_the_mode_of_its_terms(
+    matchers: dict[MatchMode, Matcher],
+) -> None:
+    # Inside a longer word: only the SUBSTRING compilation of the same terms matches.
+    assert _rule(matchers[MatchMode.WORD], "abadwords") == ""
+    assert _rule(matchers[MatchMode.SUBSTRING], "abadwords") == "r-badword"
+    assert _rule(matchers[MatchMode.SUBSTRING], "classy") == "r-ass"
+    assert matchers[MatchMode.SUBSTRING].term_count == len(ENTRIES)
+
+
+MODES = pytest.mark.parametrize("mode", [MatchMode.WORD, MatchMode.SUBSTRING], ids=str)
+
+
+def _rule(
+    matcher: Matcher,
+    text: str,
+    kind: SuggestionKind = Q,
+    locale: str = "en-US",
+    verdict_of: VerdictOf = Matcher.suggestion_verdict,
+) -> str:
+    """The rule that blocks ``text``, or "" (by default on the server's path)."""
+    verdict = verdict_of(matcher, text, kind, locale)
     return verdict.rule_id if verdict.action is Action.BLOCK else ""
 
 
-# -- one table per evasion class: (text, kind, rule that must block) -------------------
+def _texts(table: list[Any], column: int = 0) -> list[str]:
+    return [row.values[column] for row in table]
 
-EVASIONS = {
-    "case": [("BadWord", Q), ("BADWORD", Q), ("bAdWoRd", Q)],
-    "compatibility": [
-        ("\uff42\uff41\uff44\uff57\uff4f\uff52\uff44", Q),
-        ("\u24d1\u24d0\u24d3\u24e6\u24de\u24e1\u24d3", Q),
-        ("\U0001d41b\U0001d41a\U0001d41d\U0001d430\U0001d428\U0001d42b\U0001d41d", Q),
-    ],
-    "diacritics": [("b\u00e4dw\u00f6rd", Q), ("ba\u0308dwo\u0308rd", Q), ("b\u00e0dw\u00f4rd", Q)],
-    "homoglyphs": [("b\u0430dword", Q), ("badw\u043erd", Q), ("b\u0430dw\u03bfrd", Q)],
-    "leetspeak": [("b4dw0rd", Q), ("b@dword", Q), ("badw0rd", Q)],
-    "invisible": [
-        ("b\u200badword", Q),
-        ("bad\u2060word", Q),
-        ("bad\u00adword", Q),
-        ("b\u200dad\u202eword", Q),
-        ("badword\ufe0f", Q),
-    ],
-    "separators": [
-        ("b.a.d.w.o.r.d", Q),
-        ("b a d w o r d", Q),
-        ("bad-word", Q),
-        ("bad_word", Q),
-        ("b-a-d-w-o-r-d", Q),
-        ("see my-bad-word list", Q),
-    ],
-    "repeated letters": [("baaadwoooord", Q), ("bbbaddworrrd", Q)],
-    "hashtags": [
-        ("#BadWord", Q),
-        ("#FreeBadwordVideos", Q),
-        ("#freebadwordvideos", Q),
-        ("freebadwordvideos", H),
-        ("#BADWORDVIDEOS", Q),
-    ],
+
+# -- evasions: one table per class, (text, kind); r-badword must block each row ----------
+
+CASE = [
+    pytest.param("BadWord", Q, id="camel"),
+    pytest.param("BADWORD", Q, id="upper"),
+    pytest.param("bAdWoRd", Q, id="alternating"),
+]
+COMPATIBILITY = [
+    pytest.param("\uff42\uff41\uff44\uff57\uff4f\uff52\uff44", Q, id="fullwidth"),
+    pytest.param("\u24d1\u24d0\u24d3\u24e6\u24de\u24e1\u24d3", Q, id="circled"),
+    pytest.param(
+        "\U0001d41b\U0001d41a\U0001d41d\U0001d430\U0001d428\U0001d42b\U0001d41d",
+        Q,
+        id="math-bold",
+    ),
+]
+DIACRITICS = [
+    pytest.param("b\u00e4dw\u00f6rd", Q, id="precomposed-diaeresis"),
+    pytest.param("ba\u0308dwo\u0308rd", Q, id="combining-diaeresis"),
+    pytest.param("b\u00e0dw\u00f4rd", Q, id="grave-and-circumflex"),
+]
+HOMOGLYPHS = [
+    pytest.param("b\u0430dword", Q, id="cyrillic-a"),
+    pytest.param("badw\u043erd", Q, id="cyrillic-o"),
+    pytest.param("b\u0430dw\u03bfrd", Q, id="cyrillic-a-greek-omicron"),
+]
+LEETSPEAK = [
+    pytest.param("b4dw0rd", Q, id="digits"),
+    pytest.param("b@dword", Q, id="at-sign"),
+    pytest.param("badw0rd", Q, id="one-digit"),
+]
+INVISIBLE = [
+    pytest.param("b\u200badword", Q, id="zero-width-space"),
+    pytest.param("bad\u2060word", Q, id="word-joiner"),
+    pytest.param("bad\u00adword", Q, id="soft-hyphen"),
+    pytest.param("b\u200dad\u202eword", Q, id="zwj-and-bidi-override"),
+    pytest.param("badword\ufe0f", Q, id="variation-selector"),
+]
+SEPARATORS = [
+    pytest.param("b.a.d.w.o.r.d", Q, id="dots"),
+    pytest.param("b a d w o r d", Q, id="spaced-letters"),
+    pytest.param("bad-word", Q, id="hyphen"),
+    pytest.param("bad_word", Q, id="underscore"),
+    pytest.param("b-a-d-w-o-r-d", Q, id="hyphenated-letters"),
+    pytest.param("see my-bad-word list", Q, id="hyphen-inside-phrase"),
+]
+REPEATS = [
+    pytest.param("baaadwoooord", Q, id="vowels"),
+    pytest.param("bbbaddworrrd", Q, id="consonants"),
+]
+HASHTAGS = [
+    pytest.param("#BadWord", Q, id="camel"),
+    pytest.param("#FreeBadwordVideos", Q, id="camel-words-around"),
+    pytest.param("#freebadwordvideos", Q, id="caseless-segmented"),
+    pytest.param("freebadwordvideos", H, id="hashtag-kind-without-hash"),
+    pytest.param("#BADWORDVIDEOS", Q, id="upper-segmented"),
+]
+EVASION_TABLES = {
+    "case": CASE,
+    "compatibility": COMPATIBILITY,
+    "diacritics": DIACRITICS,
+    "homoglyphs": HOMOGLYPHS,
+    "leetspeak": LEETSPEAK,
+    "invisible": INVISIBLE,
+    "separators": SEPARATORS,
+    "repeated-letters": REPEATS,
+    "hashtags": HASHTAGS,
 }
+EVASIONS = [
+    pytest.param(*row.values, id=f"{name}-{row.id}")
+    for name, table in EVASION_TABLES.items()
+    for row in table
+]
 
 
-@pytest.mark.parametrize(
-    ("evasion", "text", "kind"),
-    [(name, text, kind) for name, cases in EVASIONS.items() for text, kind in cases],
-)
-def test_evasion_is_seen_through(matcher: Matcher, evasion: str, text: str, kind: int) -> None:
-    assert _rule(matcher, text, SuggestionKind(kind)) == "r-badword", evasion
+@MODES
+@pytest.mark.parametrize(("text", "kind"), EVASIONS)
+def test_evasion_is_seen_through(
+    matchers: dict[MatchMode, Matcher], mode: MatchMode, verdict_of: VerdictOf, text: str, kind: int
+) -> None:
+    assert _rule(matchers[mode], text, SuggestionKind(kind), verdict_of=verdict_of) == "r-badword"
 
 
 # -- combinations of any two classes ----------------------------------------------------
@@ -198,151 +286,180 @@ def _combinations() -> list[tuple[str, str]]:
     return cases
 
 
-COMBINATIONS = _combinations()
+COMBINATIONS = [
+    pytest.param(label, text, id=label.replace(" + ", "+").replace(" ", "-"))
+    for label, text in _combinations()
+]
 
 
 def test_every_pair_of_classes_is_covered() -> None:
-    names = {name for label, _ in COMBINATIONS for name in label.split(" + ")}
+    names = {name for label in _texts(COMBINATIONS) for name in label.split(" + ")}
     assert names == set(CHARACTER_CLASSES) | set(STRUCTURE_CLASSES)
     assert len(COMBINATIONS) >= 60
 
 
+@MODES
 @pytest.mark.parametrize(("label", "text"), COMBINATIONS)
 def test_combination_of_two_classes_is_seen_through(
-    matcher: Matcher, label: str, text: str
+    matchers: dict[MatchMode, Matcher],
+    mode: MatchMode,
+    verdict_of: VerdictOf,
+    label: str,
+    text: str,
 ) -> None:
-    assert _rule(matcher, text) == "r-badword", f"{label}: {text!r}"
+    assert _rule(matchers[mode], text, verdict_of=verdict_of) == "r-badword", f"{label}: {text!r}"
 
 
-# -- innocent text: must pass -----------------------------------------------------------
+# -- innocent text: must pass (WORD mode is what keeps it innocent) ---------------------
 
 INNOCENT = [
     # the Scunthorpe problem
-    ("Scunthorpe", Q),
-    ("Essex", Q),
-    ("therapist", Q),
-    ("assassin", Q),
-    ("cocktail", Q),
-    ("#classof2026", Q),
-    ("analysis", Q),
-    ("#therapist", Q),
-    ("#cocktailhour", Q),
-    ("#penisland", Q),
-    ("#expertsexchange", Q),
-    ("Middlesex", Q),
-    ("class", Q),
-    ("passport", Q),
-    ("canal", Q),
+    pytest.param("Scunthorpe", Q, id="scunthorpe"),
+    pytest.param("Essex", Q, id="essex"),
+    pytest.param("therapist", Q, id="therapist"),
+    pytest.param("assassin", Q, id="assassin"),
+    pytest.param("cocktail", Q, id="cocktail"),
+    pytest.param("#classof2026", Q, id="hashtag-classof2026"),
+    pytest.param("analysis", Q, id="analysis"),
+    pytest.param("#therapist", Q, id="hashtag-therapist"),
+    pytest.param("#cocktailhour", Q, id="hashtag-cocktailhour"),
+    pytest.param("#penisland", Q, id="hashtag-penisland"),
+    pytest.param("#expertsexchange", Q, id="hashtag-expertsexchange"),
+    pytest.param("Middlesex", Q, id="middlesex"),
+    pytest.param("class", Q, id="class"),
+    pytest.param("passport", Q, id="passport"),
+    pytest.param("canal", Q, id="canal"),
     # spaces between real words never join them
-    ("pen is", Q),
-    ("the pen. is blue", Q),
+    pytest.param("pen is", Q, id="spaced-words"),
+    pytest.param("the pen. is blue", Q, id="words-across-a-full-stop"),
     # repeated letters never shorten a term's run
-    ("as", Q),
-    ("a s", Q),
+    pytest.param("as", Q, id="run-too-short"),
+    pytest.param("a s", Q, id="spaced-run-too-short"),
     # numbers and the words around them
-    ("top 10", Q),
-    ("covid 19", Q),
-    ("3 4 5", Q),
-    ("", Q),
-    ("   ", Q),
+    pytest.param("top 10", Q, id="number-after-word"),
+    pytest.param("covid 19", Q, id="covid-19"),
+    pytest.param("3 4 5", Q, id="spaced-digits"),
+    pytest.param("", Q, id="empty"),
+    pytest.param("   ", Q, id="blank"),
     # a term of another language
-    ("merdouille", Q),
+    pytest.param("merdouille", Q, id="term-of-another-language"),
     # near misses
-    ("badwords", Q),
-    ("abadword", Q),
-    ("bad word", Q),
-    ("zorblaxes", Q),
+    pytest.param("badwords", Q, id="plural"),
+    pytest.param("abadword", Q, id="prefixed"),
+    pytest.param("bad word", Q, id="spaced-halves"),
+    pytest.param("zorblaxes", Q, id="suffixed"),
 ]
 
 
 @pytest.mark.parametrize(("text", "kind"), INNOCENT)
-def test_innocent_text_passes(matcher: Matcher, text: str, kind: int) -> None:
-    assert _rule(matcher, text, SuggestionKind(kind)) == ""
+def test_innocent_text_passes(
+    matcher: Matcher, verdict_of: VerdictOf, text: str, kind: int
+) -> None:
+    assert _rule(matcher, text, SuggestionKind(kind), verdict_of=verdict_of) == ""
 
 
 # Bugs once found, kept fixed: (text, kind, rule that must block or "").
 REGRESSION = [
-    ("#freeBADWORDvideos", Q, "r-badword"),  # acronym run followed by lowercase
-    ("b.4.d.w.0.r.d", Q, "r-badword"),  # leetspeak in a spelled-out word
-    ("#freeb4dw0rdvideos", Q, "r-badword"),  # digit boundaries judged after leetspeak
-    ("#FreeBad_WordVideos", Q, "r-badword"),  # a token glued to a hashtag belongs to it
-    ("#freebad_wordvideos", Q, "r-badword"),  # a term crossing the glue still segments
-    ("#assen", Q, ""),  # 'en' is too weak a word to make 'ass' one
-    ("#badwordxq", Q, ""),  # the price: junk glued to a term hides it in a caseless hashtag
-    ("#BadwordXq", Q, "r-badword"),  # but not when the case shows the words
-    ("#zorblaxbadword", Q, "r-zorblax"),  # a neighbouring term is a solid word
+    # acronym run followed by lowercase
+    pytest.param("#freeBADWORDvideos", Q, "r-badword", id="acronym-then-lowercase"),
+    # leetspeak in a spelled-out word
+    pytest.param("b.4.d.w.0.r.d", Q, "r-badword", id="leet-in-spelled-out-word"),
+    # digit boundaries judged after leetspeak
+    pytest.param("#freeb4dw0rdvideos", Q, "r-badword", id="leet-digit-run"),
+    # a token glued to a hashtag belongs to it
+    pytest.param("#FreeBad_WordVideos", Q, "r-badword", id="token-glued-to-hashtag"),
+    # a term crossing the glue still segments
+    pytest.param("#freebad_wordvideos", Q, "r-badword", id="term-across-the-glue"),
+    # 'en' is too weak a word to make 'ass' one
+    pytest.param("#assen", Q, "", id="weak-neighbour-piece"),
+    # the price: junk glued to a term hides it in a caseless hashtag
+    pytest.param("#badwordxq", Q, "", id="junk-glued-to-term"),
+    # but not when the case shows the words
+    pytest.param("#BadwordXq", Q, "r-badword", id="case-shows-the-words"),
+    # a neighbouring term is a solid word
+    pytest.param("#zorblaxbadword", Q, "r-zorblax", id="neighbouring-term-is-solid"),
 ]
 
 
 @pytest.mark.parametrize(("text", "kind", "rule"), REGRESSION)
-def test_regression(matcher: Matcher, text: str, kind: int, rule: str) -> None:
-    assert _rule(matcher, text, SuggestionKind(kind)) == rule
+def test_regression(
+    matcher: Matcher, verdict_of: VerdictOf, text: str, kind: int, rule: str
+) -> None:
+    assert _rule(matcher, text, SuggestionKind(kind), verdict_of=verdict_of) == rule
 
 
 # -- semantics tables ---------------------------------------------------------------------
 
 WORD_AND_SUBSTRING = [
     # WORD mode: whole tokens only
-    ("ass", "r-ass"),
-    ("kiss my ass", "r-ass"),
-    ("a.s.s", "r-ass"),
-    ("asses", ""),
+    pytest.param("ass", "r-ass", id="word-whole"),
+    pytest.param("kiss my ass", "r-ass", id="word-last-of-phrase"),
+    pytest.param("a.s.s", "r-ass", id="word-spelled-out"),
+    pytest.param("asses", "", id="word-not-inside-longer-word"),
     # SUBSTRING mode: anywhere, even inside a word
-    ("cunty", "r-cunt"),
-    ("xqqvxz", "r-qqvx"),
-    ("x-q-q-v-x", "r-qqvx"),
+    pytest.param("cunty", "r-cunt", id="substring-inside-word"),
+    pytest.param("xqqvxz", "r-qqvx", id="substring-both-sides"),
+    pytest.param("x-q-q-v-x", "r-qqvx", id="substring-spelled-out"),
     # an allow entry suppresses the block it covers, not others
-    ("Scunthorpe", ""),
-    ("scunthorpe cunt", "r-cunt"),
+    pytest.param("Scunthorpe", "", id="allow-covers-block"),
+    pytest.param("scunthorpe cunt", "r-cunt", id="allow-covers-only-its-span"),
     # a multi-word term matches its words joined, hyphened or spaced
-    ("bad thing", "r-bad-thing"),
-    ("badthing", "r-bad-thing"),
-    ("bad-thing", "r-bad-thing"),
-    ("#BadThing", "r-bad-thing"),
+    pytest.param("bad thing", "r-bad-thing", id="phrase-spaced"),
+    pytest.param("badthing", "r-bad-thing", id="phrase-joined"),
+    pytest.param("bad-thing", "r-bad-thing", id="phrase-hyphened"),
+    pytest.param("#BadThing", "r-bad-thing", id="phrase-camel-hashtag"),
 ]
 
 
 @pytest.mark.parametrize(("text", "rule"), WORD_AND_SUBSTRING)
-def test_word_and_substring_modes(matcher: Matcher, text: str, rule: str) -> None:
-    assert _rule(matcher, text) == rule
+def test_word_and_substring_modes(
+    matcher: Matcher, verdict_of: VerdictOf, text: str, rule: str
+) -> None:
+    assert _rule(matcher, text, verdict_of=verdict_of) == rule
 
 
+# Runs are squeezed, then each run must be as long as the term's (in both modes).
 REPEATED_LETTERS = [
-    ("baaadword", "r-badword"),
-    ("badwooooord", "r-badword"),
-    ("ass", "r-ass"),
-    ("asssss", "r-ass"),
-    ("aaass", "r-ass"),
-    ("as", ""),
-    ("aas", ""),
+    pytest.param("baaadword", "r-badword", id="longer-vowel-run"),
+    pytest.param("badwooooord", "r-badword", id="longer-double-vowel-run"),
+    pytest.param("ass", "r-ass", id="exact-runs"),
+    pytest.param("asssss", "r-ass", id="longer-final-run"),
+    pytest.param("aaass", "r-ass", id="longer-first-run"),
+    pytest.param("as", "", id="final-run-too-short"),
+    pytest.param("aas", "", id="run-moved-to-the-wrong-letter"),
 ]
 
 
+@MODES
 @pytest.mark.parametrize(("text", "rule"), REPEATED_LETTERS)
-def test_repeated_letters(matcher: Matcher, text: str, rule: str) -> None:
-    assert _rule(matcher, text) == rule
+def test_repeated_letters(
+    matchers: dict[MatchMode, Matcher], mode: MatchMode, verdict_of: VerdictOf, text: str, rule: str
+) -> None:
+    assert _rule(matchers[mode], text, verdict_of=verdict_of) == rule
 
 
 @pytest.mark.parametrize(
     ("locale", "rule"),
     [
-        ("fr", "r-fr"),
-        ("fr-FR", "r-fr"),
-        ("fr-CA", "r-fr"),
-        ("FR_be", "r-fr"),
-        ("en-US", ""),
-        ("", ""),
+        pytest.param("fr", "r-fr", id="language"),
+        pytest.param("fr-FR", "r-fr", id="language-region"),
+        pytest.param("fr-CA", "r-fr", id="other-region"),
+        pytest.param("FR_be", "r-fr", id="upper-underscore"),
+        pytest.param("en-US", "", id="other-language"),
+        pytest.param("", "", id="no-locale"),
     ],
 )
 def test_locale_entry_applies_to_its_language_only(
-    matcher: Matcher, locale: str, rule: str
+    matcher: Matcher, verdict_of: VerdictOf, locale: str, rule: str
 ) -> None:
-    assert _rule(matcher, "merdouille", locale=locale) == rule
+    assert _rule(matcher, "merdouille", locale=locale, verdict_of=verdict_of) == rule
 
 
 @pytest.mark.parametrize("locale", ["", "en-US", "fr-CA", "ja"])
-def test_global_entry_applies_everywhere(matcher: Matcher, locale: str) -> None:
-    assert _rule(matcher, "badword", locale=locale) == "r-badword"
+def test_global_entry_applies_everywhere(
+    matcher: Matcher, verdict_of: VerdictOf, locale: str
+) -> None:
+    assert _rule(matcher, "badword", locale=locale, verdict_of=verdict_of) == "r-badword"
 
 
 # -- keystroke decisions --------------------------------------------------------------
@@ -448,10 +565,10 @@ def test_explain_of_innocent_text_has_no_match(matcher: Matcher) -> None:
 
 
 def test_cached_fast_verdicts_equal_full_analysis(matcher: Matcher) -> None:
-    texts = [text for cases in EVASIONS.values() for text, _ in cases]
-    texts += [text for text, _ in INNOCENT + WORD_AND_SUBSTRING + REPEATED_LETTERS]
-    texts += [text for _, text in COMBINATIONS]
-    texts += [text for text, _, _ in REGRESSION]
+    texts = _texts(EVASIONS)
+    texts += _texts(INNOCENT + WORD_AND_SUBSTRING + REPEATED_LETTERS)
+    texts += _texts(COMBINATIONS, column=1)
+    texts += _texts(REGRESSION)
     texts += ["the big bad thing", "an ass", "so bad word", "kiss my a s s", "sex", "s e x"]
     for text in texts:
         for _ in range(2):  # second call is served from the cache
@@ -501,6 +618,12 @@ def test_package_all_is_honest() -> None:
     }
     assert public <= set(suggestfilter.__all__) | {"v1", "cli"}
     assert {"Matcher", "Explanation", "ExplainedMatch", "fold"} <= set(suggestfilter.__all__)
+
+
+def test_engine_all_is_honest() -> None:
+    assert set(engine.__all__) == {"ExplainedMatch", "Explanation", "Matcher", "fold"}
+    for name in engine.__all__:
+        assert getattr(suggestfilter, name) is getattr(engine, name), name
 
 
 def test_entries_sharing_a_key_all_apply() -> None:
