@@ -19,7 +19,7 @@ from suggestfilter._model import (
     Policy,
     TermEntry,
 )
-from suggestfilter.engine._matcher import Matcher
+from suggestfilter.engine import Matcher
 from suggestfilter.rpc._limits import Limits
 from suggestfilter.serving._server import create_public_server
 from suggestfilter.serving._servicer import ReportSink

@@ -23,7 +23,7 @@ from suggestfilter.client import (
     InProcessFilterClient,
     Suggestion,
 )
-from suggestfilter.engine._matcher import Matcher
+from suggestfilter.engine import Matcher
 from suggestfilter.serving._state import LoadedList
 
 H, Q = SuggestionKind.HASHTAG, SuggestionKind.QUERY
@@ -159,7 +159,7 @@ def test_server_stopped_in_the_middle_fails_closed_and_counts() -> None:
 
 
 def test_unreachable_target_fails_closed_within_the_deadline() -> None:
-    from conftest import free_tcp_port
+    from _net import free_tcp_port
 
     with FilterClient(f"127.0.0.1:{free_tcp_port()}", deadline=DEADLINE) as client:
         result = client.filter("a", ["weather"])
@@ -211,7 +211,7 @@ def test_round_robin_over_targets() -> None:
 
 
 def test_round_robin_with_one_target_down_fails_closed_for_its_turns() -> None:
-    from conftest import free_tcp_port
+    from _net import free_tcp_port
 
     with (
         running_server(loaded=loaded_list(1)) as alive,
@@ -318,7 +318,7 @@ def test_on_failure_hook_counts_and_never_breaks_a_call(server: RunningServer) -
 
 
 def test_connect_reports_whether_targets_are_reachable(server: RunningServer) -> None:
-    from conftest import free_tcp_port
+    from _net import free_tcp_port
 
     with FilterClient(server.target) as client:
         assert client.connect(timeout=DEADLINE)

@@ -53,7 +53,7 @@ from suggestfilter.rpc._status import error_from_rpc, error_from_status
 from suggestfilter.v1 import filter_pb2, filter_pb2_grpc
 
 if TYPE_CHECKING:
-    from suggestfilter.engine._matcher import Matcher
+    from suggestfilter.engine import Matcher
 
 __all__ = [
     "DEFAULT_DEADLINE_S",

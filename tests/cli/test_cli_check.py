@@ -123,7 +123,7 @@ def test_check_rejects_a_bad_term_file_in_one_line(term_files: Path) -> None:
     result = _run("check", "x", "--terms", "bad.csv", cwd=term_files)
     assert result.returncode == 1
     assert result.stderr.strip() == (
-        "suggestfilter: error: bad.csv:2: unknown match mode 'fuzzy' (word | substring)"
+        "suggestfilter: error: bad.csv:2: match: unknown match mode 'fuzzy' (word | substring)"
     )
 
 

@@ -8,8 +8,8 @@ import sys
 from collections.abc import Iterator
 
 import pytest
+from _net import free_tcp_port
 from _public_helpers import RunningServer, loaded_list, running_server
-from conftest import free_tcp_port
 
 
 @pytest.fixture(scope="module")

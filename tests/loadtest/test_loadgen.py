@@ -24,7 +24,7 @@ from suggestfilter._model import (
     TermEntry,
     Verdict,
 )
-from suggestfilter.engine._matcher import Matcher
+from suggestfilter.engine import Matcher
 from suggestfilter.loadtest import _corpus, _drivers, _oracle, _report, _runner
 from suggestfilter.runtime._demo import demo_entries, demo_policy
 from suggestfilter.v1 import filter_pb2, filter_pb2_grpc

@@ -127,7 +127,7 @@ def test_a_killed_admin_or_metrics_child_is_restarted(tmp_path: Path, role: str)
 @pytest.mark.postgres
 def test_an_unreachable_store_keeps_the_last_list_serving(postgres_dsn: str) -> None:
     import psycopg
-    from conftest import POSTGRES_BASE_DSN
+    from _net import POSTGRES_BASE_DSN
 
     version = publish_demo(postgres_dsn)
     schema = re.search(r"search_path%3D(\w+)", postgres_dsn)

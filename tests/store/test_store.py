@@ -11,7 +11,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from conftest import free_tcp_port
+from _net import free_tcp_port
 from suggestfilter._errors import (
     ChecksumError,
     ConflictError,

@@ -52,7 +52,7 @@ from suggestfilter.store import (
 from suggestfilter.v1 import admin_pb2, admin_pb2_grpc
 
 if TYPE_CHECKING:
-    from suggestfilter.engine._matcher import Explanation
+    from suggestfilter.engine import Explanation
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -57,7 +57,7 @@ from suggestfilter.store import (
 from suggestfilter.v1 import admin_pb2, filter_pb2
 
 if TYPE_CHECKING:
-    from suggestfilter.engine._matcher import Explanation
+    from suggestfilter.engine import Explanation
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")
@@ -530,7 +530,7 @@ def explanation_to_proto(
 
 def explanation_from_proto(message: admin_pb2.ExplainResponse) -> Explanation:
     """The explanation of an Explain response (the terms are left out; see `explained_terms`)."""
-    from suggestfilter.engine._matcher import ExplainedMatch, Explanation
+    from suggestfilter.engine import ExplainedMatch, Explanation
 
     return Explanation(
         folded=message.folded,

@@ -44,7 +44,7 @@ from suggestfilter._model import (
     TermEntry,
     Verdict,
 )
-from suggestfilter.engine._matcher import Explanation, Matcher
+from suggestfilter.engine import Explanation, Matcher
 from suggestfilter.lists._validate import (
     PolicyFields,
     check_category,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from suggestfilter._errors import InvalidInputError
 from suggestfilter._model import Action, CategoryPolicy, Policy, SuggestionKind, TermEntry, Verdict
-from suggestfilter.engine._matcher import Explanation, Matcher
+from suggestfilter.engine import Explanation, Matcher
 from suggestfilter.lists._policyfile import parse_policy_toml
 from suggestfilter.lists._termfile import parse_term_file
 from suggestfilter.loadtest import _bench as _bench

@@ -39,7 +39,7 @@ from dataclasses import asdict, dataclass, field
 from typing import IO, Any
 
 from suggestfilter._model import CategoryPolicy, Policy, SuggestionKind, TermEntry
-from suggestfilter.engine._matcher import Matcher
+from suggestfilter.engine import Matcher
 
 ENGINES = ("suggestfilter", "re", "flashtext")
 SEED = 2026

@@ -117,7 +117,7 @@ def _build_in_child(term_count: int, results: Any) -> None:
     """Spawned: generate ``term_count`` terms, build a Matcher, report time and memory."""
     try:
         from suggestfilter._model import CategoryPolicy, Policy, TermEntry
-        from suggestfilter.engine._matcher import Matcher
+        from suggestfilter.engine import Matcher
         from suggestfilter.loadtest._bench import synthetic_terms
 
         terms = synthetic_terms(term_count)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from grpc_health.v1 import health, health_pb2
 
 if TYPE_CHECKING:
-    from suggestfilter.engine._matcher import Matcher
+    from suggestfilter.engine import Matcher
 
 SERVICE_NAME = "suggestfilter.v1.SuggestionFilterService"
 """The full name of the public service, as the health service knows it."""
