@@ -72,6 +72,7 @@ from suggestfilter._errors import (
     StoreUnavailableError,
     SuggestFilterError,
 )
+from suggestfilter.rpc._tls import TlsFiles
 from suggestfilter.runtime._worker import (
     MESSAGE_STOP,
     MESSAGE_STORE_REACHABLE,
@@ -81,7 +82,6 @@ from suggestfilter.runtime._worker import (
     STATUS_SWITCH_FAILED,
     STATUS_SWITCHED,
     AdminSettings,
-    TlsFiles,
     WorkerSettings,
     run_admin_child,
     run_metrics_child,

@@ -48,8 +48,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from suggestfilter._errors import ChecksumError, StoreUnavailableError, SuggestFilterError
+from suggestfilter._errors import ChecksumError, StoreUnavailableError
 from suggestfilter._model import SuggestionKind
+from suggestfilter.rpc._tls import TlsFiles
 
 if TYPE_CHECKING:
     import grpc
@@ -81,51 +82,6 @@ STATUS_SWITCH_FAILED = "switch-failed"
 def switch_message(version: int, checksum: str) -> str:
     """The control line that asks a public worker to serve ``version`` in place."""
     return f"{MESSAGE_SWITCH} {version} {checksum}"
-
-
-@dataclass(frozen=True, slots=True)
-class TlsFiles:
-    """The PEM contents of a TLS port, read once by the supervisor.
-
-    With ``client_ca`` the port requires a client certificate signed by it
-    (mutual TLS). The gRPC credentials are built in the child that serves the
-    port (the supervisor creates no gRPC object).
-    """
-
-    cert: bytes
-    key: bytes
-    client_ca: bytes | None = None
-
-    @classmethod
-    def read(
-        cls, cert: str, key: str, client_ca: str | None = None, *, option_prefix: str = "--tls"
-    ) -> TlsFiles:
-        """Read the PEM files; SuggestFilterError names the option of an unreadable file."""
-
-        def read_pem(path: str, option: str) -> bytes:
-            try:
-                with open(path, "rb") as handle:
-                    return handle.read()
-            except OSError as error:
-                raise SuggestFilterError(f"{option} {path}: {error.strerror}") from error
-
-        return cls(
-            cert=read_pem(cert, f"{option_prefix}-cert"),
-            key=read_pem(key, f"{option_prefix}-key"),
-            client_ca=None
-            if client_ca is None
-            else read_pem(client_ca, f"{option_prefix}-client-ca"),
-        )
-
-    def server_credentials(self) -> grpc.ServerCredentials:
-        """The gRPC server credentials of these files."""
-        import grpc
-
-        return grpc.ssl_server_credentials(
-            [(self.key, self.cert)],
-            root_certificates=self.client_ca,
-            require_client_auth=self.client_ca is not None,
-        )
 
 
 @dataclass(frozen=True, slots=True)
