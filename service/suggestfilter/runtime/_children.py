@@ -122,8 +122,8 @@ class Child:
 class ChildProcesses:
     """Forks children and keeps track of them until they are reaped.
 
-    ``grace`` is the children's drain time; a child told to stop that is
-    still running ``KILL_MARGIN`` seconds after it is killed. Each child that
+    ``grace`` is the children's drain time; a child told to stop that still
+    runs ``KILL_MARGIN`` seconds after its grace is killed. Each child that
     exits is passed to ``on_exit`` once it is reaped. With ``metrics_dir``
     the live gauges of each exited child leave the multiprocess metrics.
     """
