@@ -285,6 +285,7 @@ def run_public_worker(
     Runs in a freshly forked child that has created no gRPC object yet;
     ``connection`` is its end of the pipe to the supervisor.
     """
+    # The servers import the metrics, which must follow serve's switch to multiprocess mode.
     from grpc_health.v1 import health_pb2
 
     from suggestfilter.serving._server import create_public_server
@@ -346,7 +347,7 @@ def run_admin_child(settings: AdminSettings, connection: Connection) -> int:
     """Serve the admin API on its own port until told to stop; return 0."""
     stop = _StopSignal()
     try:
-        from suggestfilter.admin._server import create_admin_server
+        from suggestfilter.admin._server import create_admin_server  # see run_public_worker
 
         server, _ = create_admin_server(
             settings.address,
