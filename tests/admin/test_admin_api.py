@@ -470,11 +470,11 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Path]]:
 
 
 def _tls_server(tmp_path: Path, files: dict[str, Path], *, mutual: bool) -> tuple[Any, str]:
-    from suggestfilter.admin._server import admin_server_credentials
+    from suggestfilter.rpc._tls import TlsFiles
 
-    credentials = admin_server_credentials(
+    credentials = TlsFiles.read(
         files["server_cert"], files["server_key"], files["ca"] if mutual else None
-    )
+    ).server_credentials()
     tokens = TokenRegistry.from_tokens([("alice", Role.EDITOR, EDITOR_TOKEN)])
     server, port = create_admin_server(
         "127.0.0.1:0", str(tmp_path / "tls.db"), tokens=tokens, credentials=credentials

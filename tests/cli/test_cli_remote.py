@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from suggestfilter._model import SuggestionKind
 from suggestfilter.admin._auth import Role, TokenRegistry
-from suggestfilter.admin._server import admin_server_credentials, create_admin_server
+from suggestfilter.admin._server import create_admin_server
+from suggestfilter.rpc._tls import TlsFiles
 from suggestfilter.store import open_store
 
 EDITOR_TOKEN = "cli-editor-token"
@@ -187,7 +188,9 @@ def test_mutual_tls_from_the_cli(tmp_path: Path) -> None:
     from _pki import write_pki
 
     files = write_pki(tmp_path, "cli")
-    credentials = admin_server_credentials(files["server_cert"], files["server_key"], files["ca"])
+    credentials = TlsFiles.read(
+        files["server_cert"], files["server_key"], files["ca"]
+    ).server_credentials()
     remote = Remote(tmp_path / "tls.db", credentials=credentials)
     target = f"localhost:{remote.port}"
     try:

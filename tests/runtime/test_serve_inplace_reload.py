@@ -177,6 +177,7 @@ def test_worker_switcher_swaps_a_verified_version_and_refuses_a_wrong_checksum(
 ) -> None:
     """The worker side alone, in this process, against a real SQLite store."""
     from suggestfilter.engine._matcher import Matcher
+    from suggestfilter.runtime._protocol import Switch, Switched, SwitchFailed
     from suggestfilter.runtime._worker import InPlaceSwitcher
     from suggestfilter.serving._state import LoadedList, ServingState
     from suggestfilter.store import open_store
@@ -195,15 +196,17 @@ def test_worker_switcher_swaps_a_verified_version_and_refuses_a_wrong_checksum(
         Matcher.compile(old_snapshot.entries, old_snapshot.policy), old, old_snapshot.info.checksum
     )
     state.swap(first)
-    answers: queue.SimpleQueue[str] = queue.SimpleQueue()
+    answers: queue.SimpleQueue[Switched | SwitchFailed] = queue.SimpleQueue()
     switcher = InPlaceSwitcher(location, state, answers.put)
     try:
-        switcher.request(new, "0" * 64)
-        assert answers.get(timeout=30).startswith(f"switch-failed {new}: ChecksumError")
+        switcher.request(Switch(new, "0" * 64))
+        refused = answers.get(timeout=30)
+        assert isinstance(refused, SwitchFailed) and refused.version == new
+        assert refused.reason.startswith("ChecksumError")
         assert state.current is first
 
-        switcher.request(new, new_checksum)
-        assert answers.get(timeout=30) == f"switched {new}"
+        switcher.request(Switch(new, new_checksum))
+        assert answers.get(timeout=30) == Switched(new)
         current = state.current
         assert current is not None and current.version == new
         assert (
@@ -211,12 +214,14 @@ def test_worker_switcher_swaps_a_verified_version_and_refuses_a_wrong_checksum(
             == Action.BLOCK
         )
 
-        switcher.request(old, old_snapshot.info.checksum)  # a rollback: the previous list again
-        assert answers.get(timeout=30) == f"switched {old}"
+        switcher.request(Switch(old, old_snapshot.info.checksum))  # a rollback: the previous list
+        assert answers.get(timeout=30) == Switched(old)
         assert state.current is first
 
-        switcher.request(old + new + 1, new_checksum)  # no such version
-        assert answers.get(timeout=30).startswith(f"switch-failed {old + new + 1}: ")
+        switcher.request(Switch(old + new + 1, new_checksum))  # no such version
+        missing = answers.get(timeout=30)
+        assert isinstance(missing, SwitchFailed) and missing.version == old + new + 1
+        assert missing.reason
         assert state.current is first
     finally:
         switcher.close()

@@ -5,8 +5,9 @@ servicer, and puts :class:`~suggestfilter.admin._auth.AuthInterceptor` in front 
 every call: the token is checked before a request is even parsed. Health
 (``grpc.health.v1.Health``, SERVING for ``""`` and the admin service once the
 store is open) and server reflection answer without a token, so probes and
-``grpcurl list`` work. With ``credentials`` (see :func:`admin_server_credentials`)
-the port speaks TLS, or mutual TLS when a client CA is given.
+``grpcurl list`` work. With ``credentials`` (see
+:meth:`suggestfilter.rpc._tls.TlsFiles.server_credentials`) the port speaks TLS,
+or mutual TLS when a client CA is given.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import logging
 import threading
 from collections.abc import Iterable
 from concurrent import futures
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -37,34 +37,6 @@ MAX_RECEIVE_BYTES = 64 * 1024 * 1024
 
 MAX_SEND_BYTES = 256 * 1024 * 1024
 """The largest admin response (a diff of a large import is one message)."""
-
-
-def admin_server_credentials(
-    cert_file: str | Path, key_file: str | Path, client_ca_file: str | Path | None = None
-) -> grpc.ServerCredentials:
-    """TLS credentials for the admin port from PEM files.
-
-    With ``client_ca_file`` the server requires and verifies a client
-    certificate signed by that CA (mutual TLS). Raises SuggestFilterError
-    naming the file that cannot be read.
-    """
-    key = _read_pem(key_file, "--admin-tls-key")
-    cert = _read_pem(cert_file, "--admin-tls-cert")
-    client_ca = (
-        None if client_ca_file is None else _read_pem(client_ca_file, "--admin-tls-client-ca")
-    )
-    return grpc.ssl_server_credentials(
-        [(key, cert)],
-        root_certificates=client_ca,
-        require_client_auth=client_ca is not None,
-    )
-
-
-def _read_pem(path: str | Path, option: str) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as error:
-        raise SuggestFilterError(f"{option} {path}: {error.strerror}") from error
 
 
 def create_admin_server(

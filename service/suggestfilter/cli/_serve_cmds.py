@@ -30,8 +30,8 @@ from suggestfilter.serving._metrics_http import (
 
 if TYPE_CHECKING:
     from suggestfilter.admin._auth import TokenRegistry
+    from suggestfilter.rpc._tls import TlsFiles
     from suggestfilter.runtime._supervisor import Supervisor
-    from suggestfilter.runtime._worker import TlsFiles
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _tls_files(args: argparse.Namespace, prefix: str) -> TlsFiles | None:
     """The TLS files of one port from ``--{prefix}-cert/-key/-client-ca``; None: plaintext."""
-    from suggestfilter.runtime._worker import TlsFiles
+    from suggestfilter.rpc._tls import TlsFiles
 
     attribute = prefix.replace("-", "_")
     cert = getattr(args, f"{attribute}_cert")

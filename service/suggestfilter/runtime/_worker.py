@@ -1,32 +1,27 @@
-"""The processes that ``suggestfilter serve`` forks: public workers and the admin server.
+"""The processes that ``suggestfilter serve`` forks: public workers, admin and metrics.
 
 Most users can ignore this module: :mod:`suggestfilter.runtime._supervisor` forks
-these and talks to them over two pipes.
+these (:mod:`suggestfilter.runtime._children`) and talks to each over one
+pipe of :mod:`suggestfilter.runtime._protocol` messages.
 
 - A **public worker** starts with the list the supervisor compiled (or
   none: then it fails closed, NOT_SERVING and UNAVAILABLE). It inherits the
   compiled matcher from the supervisor copy-on-write, installs it before its
   server starts (so it never reports SERVING without a list), binds the shared
-  public port with SO_REUSEPORT, and reports ``ready``. It serves that list
-  until it drains, unless the supervisor tells it to switch a small list in
-  place (``switch``). Reports (the public
-  ``Report`` call) go through the worker's own store connection, opened on the
-  first report, after the fork.
+  public port with SO_REUSEPORT, and reports :class:`Ready`. It serves that
+  list until it drains, unless the supervisor tells it to switch a small list
+  in place (:class:`Switch`, see :class:`InPlaceSwitcher`), which it answers
+  with :class:`Switched` or :class:`SwitchFailed`. :class:`StoreReachable`
+  sets the health of :data:`STORE_HEALTH_SERVICE`. Reports (the public
+  ``Report`` call) go through the worker's own store connection, opened on
+  the first report, after the fork.
 - The **admin child** runs the admin gRPC API on its own port.
+- The **metrics child** serves ``/metrics`` over HTTP.
 
-Control protocol (one line per message, supervisor → child on the control
-pipe): ``stop`` drains and exits; ``store-reachable`` / ``store-unreachable``
-set the health of :data:`STORE_HEALTH_SERVICE`; ``switch <version>
-<checksum>`` switches a public worker to that list version in place (see
-:class:`InPlaceSwitcher`). End of file on the control pipe (the supervisor
-died) also drains and exits; so does SIGTERM. SIGINT is ignored: a terminal's
-Ctrl-C reaches the supervisor, which drains everyone.
-
-Status protocol (child → supervisor on the status pipe): ``ready`` once the
-server listens, or ``failed: <reason>`` before exiting 1. After ``ready``, a
-public worker answers each ``switch`` with ``switched <version>`` once it
-serves that version, or ``switch-failed <version>: <reason>`` while it keeps
-serving the list it had.
+A child that cannot start sends :class:`Failed` and exits 1. :class:`Stop`,
+the end of the pipe (the supervisor died) and SIGTERM each make it drain and
+exit 0; SIGINT is ignored (a terminal's Ctrl-C reaches the supervisor, which
+drains everyone).
 
 Draining: health turns NOT_SERVING for good, then ``server.stop(grace)``
 refuses new calls (GOAWAY, so clients move to the other workers), lets
@@ -40,24 +35,36 @@ import contextlib
 import logging
 import os
 import queue
-import select
 import signal
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any
 
-from suggestfilter._errors import ChecksumError, StoreUnavailableError, SuggestFilterError
+from suggestfilter._errors import StoreUnavailableError
 from suggestfilter._model import SuggestionKind
+from suggestfilter.rpc._tls import TlsFiles
+from suggestfilter.runtime._loader import ListLoader, ListRefused
+from suggestfilter.runtime._protocol import (
+    ControlMessage,
+    Failed,
+    Ready,
+    Stop,
+    StoreReachable,
+    Switch,
+    Switched,
+    SwitchFailed,
+    send,
+)
+from suggestfilter.serving._metrics_http import create_metrics_http_server
+from suggestfilter.serving._state import LoadedList, ServingState
+from suggestfilter.store import Store, open_store
 
 if TYPE_CHECKING:
-    import grpc
-
     from suggestfilter.admin._auth import TokenRegistry
     from suggestfilter.rpc._limits import Limits
-    from suggestfilter.serving._state import LoadedList, ServingState
-    from suggestfilter.store import Store
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -67,65 +74,6 @@ STORE_HEALTH_SERVICE = "suggestfilter.store"
 SERVING while the supervisor reaches the store, NOT_SERVING while it does not
 (the filter keeps serving its last good list meanwhile, so the filter's own
 health stays SERVING)."""
-
-MESSAGE_STOP = "stop"
-MESSAGE_STORE_REACHABLE = "store-reachable"
-MESSAGE_STORE_UNREACHABLE = "store-unreachable"
-MESSAGE_SWITCH = "switch"
-STATUS_READY = "ready"
-STATUS_FAILED = "failed"
-STATUS_SWITCHED = "switched"
-STATUS_SWITCH_FAILED = "switch-failed"
-
-
-def switch_message(version: int, checksum: str) -> str:
-    """The control line that asks a public worker to serve ``version`` in place."""
-    return f"{MESSAGE_SWITCH} {version} {checksum}"
-
-
-@dataclass(frozen=True, slots=True)
-class TlsFiles:
-    """The PEM contents of a TLS port, read once by the supervisor.
-
-    With ``client_ca`` the port requires a client certificate signed by it
-    (mutual TLS). The gRPC credentials are built in the child that serves the
-    port (the supervisor creates no gRPC object).
-    """
-
-    cert: bytes
-    key: bytes
-    client_ca: bytes | None = None
-
-    @classmethod
-    def read(
-        cls, cert: str, key: str, client_ca: str | None = None, *, option_prefix: str = "--tls"
-    ) -> TlsFiles:
-        """Read the PEM files; SuggestFilterError names the option of an unreadable file."""
-
-        def read_pem(path: str, option: str) -> bytes:
-            try:
-                with open(path, "rb") as handle:
-                    return handle.read()
-            except OSError as error:
-                raise SuggestFilterError(f"{option} {path}: {error.strerror}") from error
-
-        return cls(
-            cert=read_pem(cert, f"{option_prefix}-cert"),
-            key=read_pem(key, f"{option_prefix}-key"),
-            client_ca=None
-            if client_ca is None
-            else read_pem(client_ca, f"{option_prefix}-client-ca"),
-        )
-
-    def server_credentials(self) -> grpc.ServerCredentials:
-        """The gRPC server credentials of these files."""
-        import grpc
-
-        return grpc.ssl_server_credentials(
-            [(self.key, self.cert)],
-            root_certificates=self.client_ca,
-            require_client_auth=self.client_ca is not None,
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,8 +121,6 @@ class StoreReportSink:
         self, text: str, kind: SuggestionKind, locale: str, reason: str, reporter: str
     ) -> str:
         """Store one report; return its id (errors as the store raises them)."""
-        from suggestfilter.store import open_store
-
         with self._lock:
             if self._store is None:
                 self._store = open_store(self._location)
@@ -200,32 +146,36 @@ class InPlaceSwitcher:
     """Switches a worker's :class:`ServingState` to another list version, in place.
 
     Each request (:meth:`request`) is handled, one at a time and in order, by
-    one background thread (never a gRPC handler thread): it loads the version
+    one background thread (never a gRPC handler thread): a
+    :class:`~suggestfilter.runtime._loader.ListLoader` loads the version
     through this process's own store connection (opened on first use, after
-    the fork; the store verifies the checksum), checks that the checksum is
-    the one the supervisor expects, compiles the matcher and installs it with
-    :meth:`ServingState.swap`, one reference assignment. Every call decided
-    afterwards, including the next keystroke of an open FilterSession stream,
-    uses the new list; a call never mixes two lists. The list served just
-    before stays compiled, so switching back to it (a rollback) skips the load
-    and the compile. The outcome goes to ``report`` as one status line.
+    the fork), verifies that its checksum is the one the supervisor expects,
+    and compiles the matcher; :meth:`ServingState.swap` installs it with one
+    reference assignment. Every call decided afterwards, including the next
+    keystroke of an open FilterSession stream, uses the new list; a call never
+    mixes two lists. The list served just before stays compiled, so switching
+    back to it (a rollback) skips the load and the compile. The outcome goes
+    to ``report``: :class:`Switched` or :class:`SwitchFailed`.
     """
 
     def __init__(
-        self, store_location: str, state: ServingState, report: Callable[[str], None]
+        self,
+        store_location: str,
+        state: ServingState,
+        report: Callable[[Switched | SwitchFailed], None],
     ) -> None:
         self._location = store_location
         self._state = state
         self._report = report
         self._store: Store | None = None
-        self._previous: LoadedList | None = None
-        self._requests: queue.SimpleQueue[tuple[int, str] | None] = queue.SimpleQueue()
+        self._loader = ListLoader(state.current)
+        self._requests: queue.SimpleQueue[Switch | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="list-switch", daemon=True)
         self._thread.start()
 
-    def request(self, version: int, checksum: str) -> None:
-        """Queue a switch to ``version`` (expected ``checksum``); returns at once."""
-        self._requests.put((version, checksum))
+    def request(self, switch: Switch) -> None:
+        """Queue a switch; returns at once."""
+        self._requests.put(switch)
 
     def close(self) -> None:
         """Finish the queued switches, stop the thread and close the store connection."""
@@ -234,56 +184,44 @@ class InPlaceSwitcher:
 
     def _run(self) -> None:
         while True:
-            item = self._requests.get()
-            if item is None:
+            switch = self._requests.get()
+            if switch is None:
                 break
-            version, checksum = item
             try:
-                self._switch(version, checksum)
+                self._switch(switch)
             except Exception as error:  # any failure: keep serving what we have
+                cause = error.cause if isinstance(error, ListRefused) else error
                 self._close_store()
                 _LOGGER.error(
                     "worker %d: list version %d not switched in place (%s: %s)",
                     os.getpid(),
-                    version,
-                    type(error).__name__,
-                    error,
+                    switch.version,
+                    type(cause).__name__,
+                    cause,
                 )
-                reason = " ".join(f"{type(error).__name__}: {error}".split())
-                self._report(f"{STATUS_SWITCH_FAILED} {version}: {reason}")
+                reason = " ".join(f"{type(cause).__name__}: {cause}".split())
+                self._report(SwitchFailed(switch.version, reason))
             else:
-                self._report(f"{STATUS_SWITCHED} {version}")
+                self._report(Switched(switch.version))
         self._close_store()
 
-    def _switch(self, version: int, checksum: str) -> None:
-        from suggestfilter.engine._matcher import Matcher
-        from suggestfilter.serving._state import LoadedList
-        from suggestfilter.store import open_store
-
+    def _switch(self, switch: Switch) -> None:
         started = time.perf_counter()
         current = self._state.current
-        if current is not None and current.version == version and current.checksum == checksum:
+        if current is not None and (current.version, current.checksum) == (
+            switch.version,
+            switch.checksum,
+        ):
             return
-        previous = self._previous
-        if previous is not None and previous.version == version and previous.checksum == checksum:
-            loaded = previous
-        else:
-            if self._store is None:
-                self._store = open_store(self._location)
-            snapshot = self._store.load_version(version)
-            if snapshot.info.checksum != checksum:
-                raise ChecksumError(
-                    f"list version {version} has checksum {snapshot.info.checksum[:12]}, "
-                    f"expected {checksum[:12]}"
-                )
-            matcher = Matcher.compile(snapshot.entries, snapshot.policy)
-            loaded = LoadedList(matcher, version, snapshot.info.checksum)
-            del snapshot
-        self._previous = self._state.swap(loaded)
+        if self._store is None:
+            self._store = open_store(self._location)
+        loaded = self._loader.load(self._store, switch.version, switch.checksum)
+        self._state.swap(loaded)
+        self._loader.accept(loaded)
         _LOGGER.info(
             "worker %d: list version %d (%d terms) serving in place after %.3f s",
             os.getpid(),
-            version,
+            switch.version,
             loaded.matcher.term_count,
             time.perf_counter() - started,
         )
@@ -296,7 +234,7 @@ class InPlaceSwitcher:
 
 
 class _StopSignal:
-    """SIGTERM handling of a child: a flag plus a wakeup pipe that select() watches."""
+    """SIGTERM handling of a child: a flag plus a wakeup pipe that the wait watches."""
 
     def __init__(self) -> None:
         self.read_fd, self._write_fd = os.pipe()
@@ -310,55 +248,47 @@ class _StopSignal:
         self.received = True
 
 
-def _send_status(status_fd: int, line: str) -> None:
-    with contextlib.suppress(OSError):
-        os.write(status_fd, (line + "\n").encode("utf-8"))
-
-
-def _wait_for_stop(control_fd: int, stop: _StopSignal, on_message: Callable[[str], None]) -> str:
-    """Block until ``stop``, EOF on the control pipe, or SIGTERM; return which."""
-    pending = b""
+def _wait_for_stop(
+    connection: Connection, stop: _StopSignal, on_message: Callable[[ControlMessage], None]
+) -> str:
+    """Block until :class:`Stop`, the end of the pipe, or SIGTERM; return which."""
     while True:
         if stop.received:
             return "SIGTERM"
-        readable, _, _ = select.select([control_fd, stop.read_fd], [], [], 1.0)
+        readable = wait([connection, stop.read_fd], 1.0)
         if stop.read_fd in readable:
             with contextlib.suppress(OSError):
                 os.read(stop.read_fd, 512)
-        if control_fd in readable:
-            chunk = os.read(control_fd, 4096)
-            if not chunk:
+        if connection in readable:
+            try:
+                message = connection.recv()
+            except (EOFError, OSError):
                 return "supervisor gone"
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            for raw in lines:
-                message = raw.decode("utf-8", "replace").strip()
-                if message == MESSAGE_STOP:
-                    return "stop"
-                on_message(message)
+            if isinstance(message, Stop):
+                return "stop"
+            on_message(message)
 
 
-def _drain(server: grpc.Server, grace: float, before: Callable[[], None]) -> None:
-    before()
-    server.stop(grace).wait()
+def _ignore(message: ControlMessage) -> None:
+    """The control messages of a child that only knows :class:`Stop`."""
 
 
 def run_public_worker(
     settings: WorkerSettings,
     loaded: LoadedList | None,
+    connection: Connection,
     *,
-    control_fd: int,
-    status_fd: int,
     store_reachable: bool,
 ) -> int:
     """Serve ``loaded`` (or fail closed) on the shared port until told to stop; return 0.
 
-    Runs in a freshly forked child that has created no gRPC object yet.
+    Runs in a freshly forked child that has created no gRPC object yet;
+    ``connection`` is its end of the pipe to the supervisor.
     """
+    # The servers import the metrics, which must follow serve's switch to multiprocess mode.
     from grpc_health.v1 import health_pb2
 
     from suggestfilter.serving._server import create_public_server
-    from suggestfilter.serving._state import ServingState
 
     stop = _StopSignal()
     state = ServingState()
@@ -387,39 +317,37 @@ def run_public_worker(
         )
         server.start()
     except Exception as error:
-        _send_status(status_fd, f"{STATUS_FAILED}: {error}")
+        send(connection, Failed(str(error)))
         return 1
     version = loaded.version if loaded is not None else None
     _LOGGER.info("worker %d serving list version %s", os.getpid(), version)
-    _send_status(status_fd, STATUS_READY)
+    send(connection, Ready(version))
 
     switcher = InPlaceSwitcher(
-        settings.store_location, state, lambda line: _send_status(status_fd, line)
+        settings.store_location, state, lambda answer: send(connection, answer)
     )
 
-    def on_message(message: str) -> None:
-        if message == MESSAGE_STORE_REACHABLE:
-            set_store_health(True)
-        elif message == MESSAGE_STORE_UNREACHABLE:
-            set_store_health(False)
-        elif message.startswith(MESSAGE_SWITCH + " "):
-            _, version, checksum = message.split(" ", 2)
-            switcher.request(int(version), checksum)
+    def on_message(message: ControlMessage) -> None:
+        if isinstance(message, StoreReachable):
+            set_store_health(message.reachable)
+        elif isinstance(message, Switch):
+            switcher.request(message)
 
-    reason = _wait_for_stop(control_fd, stop, on_message)
+    reason = _wait_for_stop(connection, stop, on_message)
     _LOGGER.info("worker %d draining (%s), grace %.1f s", os.getpid(), reason, settings.grace)
-    _drain(server, settings.grace, state.enter_graceful_shutdown)
+    state.enter_graceful_shutdown()
+    server.stop(settings.grace).wait()
     switcher.close()
     sink.close()
     _LOGGER.info("worker %d stopped", os.getpid())
     return 0
 
 
-def run_admin_child(settings: AdminSettings, *, control_fd: int, status_fd: int) -> int:
+def run_admin_child(settings: AdminSettings, connection: Connection) -> int:
     """Serve the admin API on its own port until told to stop; return 0."""
     stop = _StopSignal()
     try:
-        from suggestfilter.admin._server import create_admin_server
+        from suggestfilter.admin._server import create_admin_server  # see run_public_worker
 
         server, _ = create_admin_server(
             settings.address,
@@ -429,29 +357,27 @@ def run_admin_child(settings: AdminSettings, *, control_fd: int, status_fd: int)
         )
         server.start()
     except Exception as error:
-        _send_status(status_fd, f"{STATUS_FAILED}: {error}")
+        send(connection, Failed(str(error)))
         return 1
-    _send_status(status_fd, STATUS_READY)
-    reason = _wait_for_stop(control_fd, stop, lambda message: None)
+    send(connection, Ready())
+    reason = _wait_for_stop(connection, stop, _ignore)
     _LOGGER.info("admin server draining (%s)", reason)
     server.stop(settings.grace).wait()
     return 0
 
 
-def run_metrics_child(host: str, port: int, *, control_fd: int, status_fd: int) -> int:
+def run_metrics_child(host: str, port: int, connection: Connection) -> int:
     """Serve ``/metrics`` (the sum over every process) until told to stop; return 0."""
-    from suggestfilter.serving._metrics_http import create_metrics_http_server
-
     stop = _StopSignal()
     try:
         server = create_metrics_http_server(host, port)
     except OSError as error:
-        _send_status(status_fd, f"{STATUS_FAILED}: cannot listen on {host}:{port}: {error}")
+        send(connection, Failed(f"cannot listen on {host}:{port}: {error}"))
         return 1
     thread = threading.Thread(target=server.serve_forever, name="metrics-http", daemon=True)
     thread.start()
-    _send_status(status_fd, STATUS_READY)
-    _wait_for_stop(control_fd, stop, lambda message: None)
+    send(connection, Ready())
+    _wait_for_stop(connection, stop, _ignore)
     server.shutdown()
     server.server_close()
     return 0
