@@ -21,7 +21,7 @@ from suggestfilter._errors import (
     SuggestFilterError,
 )
 from suggestfilter._model import Action, SuggestionKind
-from suggestfilter.engine._matcher import Matcher
+from suggestfilter.engine import Matcher
 from suggestfilter.runtime._loader import ListLoader, ListRefused
 from suggestfilter.store import Store, open_store
 

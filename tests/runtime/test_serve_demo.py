@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from suggestfilter._model import Action, EntryKind, SuggestionKind
 from suggestfilter.cli import build_parser
-from suggestfilter.engine._matcher import Matcher
+from suggestfilter.engine import Matcher
 from suggestfilter.runtime._demo import demo_entries, demo_policy, example_commands, seed_demo_store
 from suggestfilter.store import open_store
 

@@ -176,7 +176,7 @@ def test_worker_switcher_swaps_a_verified_version_and_refuses_a_wrong_checksum(
     tmp_path: Path,
 ) -> None:
     """The worker side alone, in this process, against a real SQLite store."""
-    from suggestfilter.engine._matcher import Matcher
+    from suggestfilter.engine import Matcher
     from suggestfilter.runtime._protocol import Switch, Switched, SwitchFailed
     from suggestfilter.runtime._worker import InPlaceSwitcher
     from suggestfilter.serving._state import LoadedList, ServingState

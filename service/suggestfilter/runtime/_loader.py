@@ -17,7 +17,7 @@ from suggestfilter._errors import (
     StoreUnavailableError,
     SuggestFilterError,
 )
-from suggestfilter.engine._matcher import Matcher
+from suggestfilter.engine import Matcher
 from suggestfilter.serving._state import LoadedList
 
 if TYPE_CHECKING:
