@@ -71,6 +71,7 @@ def test_check_prints_folded_text_spans_and_verdicts(term_files: Path) -> None:
     assert "(suppressed by an allow entry)" in out
 
 
+@pytest.mark.slow
 def test_check_intervening_query_and_locale(term_files: Path) -> None:
     result = _run(
         "check",

@@ -89,6 +89,7 @@ def ok(result: subprocess.CompletedProcess[str]) -> str:
     return result.stdout
 
 
+@pytest.mark.slow
 def test_workflow_over_the_admin_api(remote: Remote, tmp_path: Path) -> None:
     policy = tmp_path / "policy.toml"
     policy.write_text(POLICY_TOML)

@@ -246,6 +246,7 @@ def test_target_needs_a_token(tmp_path: Path) -> None:
     assert "OTHER_TOKEN" in line
 
 
+@pytest.mark.slow
 def test_change_review_publish_and_rollback(tmp_path: Path, files: dict[str, Path]) -> None:
     db = str(tmp_path / "terms.db")
     bootstrap(db, files)  # v3 published

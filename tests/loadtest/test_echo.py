@@ -16,6 +16,9 @@ from suggestfilter.loadtest._echo import EchoWorkers, create_echo_server, echo_r
 from suggestfilter.runtime._demo import demo_entries, demo_policy
 from suggestfilter.v1 import filter_pb2, filter_pb2_grpc
 
+# the echo floor runs as worker processes under load
+pytestmark = pytest.mark.slow
+
 REQUEST = filter_pb2.FilterRequest(
     query="hel",
     suggestions=[

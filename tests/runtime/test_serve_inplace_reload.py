@@ -38,6 +38,9 @@ from suggestfilter._model import Action, SuggestionKind
 from suggestfilter.client import FRONTEND_CHANNEL_OPTIONS
 from suggestfilter.v1 import filter_pb2, filter_pb2_grpc
 
+# each test publishes under load across in-place switches
+pytestmark = pytest.mark.slow
+
 # "snorkelmoo" is allowed by the demo list and blocked (profanity) once added.
 GRACE = 1.0
 KEYSTROKE_INTERVAL = 0.02

@@ -21,6 +21,9 @@ from _serve_fixtures import open_channel, publish_demo, published_version, reque
 from _server_process import ServerProcess, health_status
 from suggestfilter.v1 import filter_pb2, filter_pb2_grpc
 
+# each test starts `suggestfilter serve` as a process
+pytestmark = pytest.mark.slow
+
 GRPCURL = str(Path(sys.executable).parent / "grpcurl")
 DEMO_DIR = Path(__file__).resolve().parents[2] / "service" / "suggestfilter" / "demo"
 

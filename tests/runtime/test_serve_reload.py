@@ -32,6 +32,9 @@ from _serve_fixtures import (
 from _server_process import ServerProcess
 from suggestfilter.v1 import filter_pb2_grpc
 
+# each test publishes and rolls back under load
+pytestmark = pytest.mark.slow
+
 # "snorkelmoo" is allowed in version 1 and blocked (profanity) from version 2 on.
 
 

@@ -23,6 +23,9 @@ from suggestfilter.admin._ops import AdminOps
 from suggestfilter.store import open_store
 from suggestfilter.v1 import filter_pb2, filter_pb2_grpc
 
+# each test starts a server and breaks a part of it
+pytestmark = pytest.mark.slow
+
 SECRET_TERM = "snorkelmoo"
 
 
