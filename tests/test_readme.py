@@ -43,7 +43,9 @@ def test_readme_shows_the_pinned_invocations() -> None:
         assert f"suggestfilter {pinned}" in shown
 
 
-@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize(
+    "command", COMMANDS, ids=lambda command: command.removeprefix("suggestfilter ")
+)
 def test_readme_command_parses(command: str) -> None:
     parser = build_parser()
     try:

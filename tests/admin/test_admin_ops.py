@@ -117,9 +117,9 @@ def test_adding_entries(admin: AdminOps, add: list[TermEntry], counts: tuple[int
 @pytest.mark.parametrize(
     ("names", "left"),
     [
-        (["r-bad"], {"r-zor"}),
-        (["zorblax"], {"r-bad"}),
-        (["badword", "r-zor"], set()),
+        pytest.param(["r-bad"], {"r-zor"}, id="rule-id"),
+        pytest.param(["zorblax"], {"r-bad"}, id="term"),
+        pytest.param(["badword", "r-zor"], set(), id="term-and-rule-id"),
     ],
 )
 def test_removing_entries_by_rule_id_or_term(
@@ -485,9 +485,15 @@ def test_export_then_import_gives_the_same_entries(admin: AdminOps, tmp_path: An
 @pytest.mark.parametrize(
     ("text", "samples"),
     [
-        ("badword\n\n#glorp\n", [Sample("badword"), Sample("#glorp")]),
-        ("glorp\thashtag\tfr-FR\n", [Sample("glorp", SuggestionKind.HASHTAG, "fr-FR")]),
-        ("glorp\tquery\n", [Sample("glorp", SuggestionKind.QUERY)]),
+        pytest.param(
+            "badword\n\n#glorp\n", [Sample("badword"), Sample("#glorp")], id="blank-line-skipped"
+        ),
+        pytest.param(
+            "glorp\thashtag\tfr-FR\n",
+            [Sample("glorp", SuggestionKind.HASHTAG, "fr-FR")],
+            id="text-kind-locale",
+        ),
+        pytest.param("glorp\tquery\n", [Sample("glorp", SuggestionKind.QUERY)], id="text-and-kind"),
     ],
 )
 def test_parse_samples(text: str, samples: list[Sample]) -> None:

@@ -42,11 +42,26 @@ def sha(token: str) -> str:
 
 ENV_CASES = [
     # (value, token, expected principal)
-    ("alice:editor:tok1", "tok1", Principal("alice", Role.EDITOR)),
-    ("alice:editor:tok1,bob:viewer:tok2", "tok2", Principal("bob", Role.VIEWER)),
-    ("editor:tok3", "tok3", Principal("editor", Role.EDITOR)),
-    ("viewer:tok:with:colons", "tok:with:colons", Principal("viewer", Role.VIEWER)),
-    (" carol:viewer:tok4 , ", "tok4", Principal("carol", Role.VIEWER)),
+    pytest.param("alice:editor:tok1", "tok1", Principal("alice", Role.EDITOR), id="one-item"),
+    pytest.param(
+        "alice:editor:tok1,bob:viewer:tok2",
+        "tok2",
+        Principal("bob", Role.VIEWER),
+        id="second-of-two-items",
+    ),
+    pytest.param("editor:tok3", "tok3", Principal("editor", Role.EDITOR), id="role-and-token-only"),
+    pytest.param(
+        "viewer:tok:with:colons",
+        "tok:with:colons",
+        Principal("viewer", Role.VIEWER),
+        id="colons-in-token",
+    ),
+    pytest.param(
+        " carol:viewer:tok4 , ",
+        "tok4",
+        Principal("carol", Role.VIEWER),
+        id="spaces-and-trailing-comma",
+    ),
 ]
 
 
@@ -86,10 +101,10 @@ def test_file_format_with_comments(tmp_path: Path) -> None:
 
 
 MALFORMED_FILE = [
-    f"alice editor {sha('x')} extra",
-    f"alice owner {sha('x')}",
-    "alice editor not-a-digest",
-    "alice editor",
+    pytest.param(f"alice editor {sha('x')} extra", id="extra-field"),
+    pytest.param(f"alice owner {sha('x')}", id="unknown-role"),
+    pytest.param("alice editor not-a-digest", id="not-a-digest"),
+    pytest.param("alice editor", id="no-digest"),
 ]
 
 
@@ -137,10 +152,10 @@ def test_registry_keeps_only_digests() -> None:
 
 
 ROLE_CASES = [
-    (Role.VIEWER, Role.VIEWER, True),
-    (Role.VIEWER, Role.EDITOR, False),
-    (Role.EDITOR, Role.VIEWER, True),
-    (Role.EDITOR, Role.EDITOR, True),
+    pytest.param(Role.VIEWER, Role.VIEWER, True, id="viewer-for-viewer"),
+    pytest.param(Role.VIEWER, Role.EDITOR, False, id="viewer-for-editor"),
+    pytest.param(Role.EDITOR, Role.VIEWER, True, id="editor-for-viewer"),
+    pytest.param(Role.EDITOR, Role.EDITOR, True, id="editor-for-editor"),
 ]
 
 
@@ -150,14 +165,14 @@ def test_role_order(held: Role, required: Role, allowed: bool) -> None:
 
 
 BEARER_CASES = [
-    ([("authorization", "Bearer abc")], "abc"),
-    ([("authorization", "bearer abc ")], "abc"),
-    ([("Authorization", "Bearer abc")], "abc"),
-    ([("authorization", "Basic abc")], None),
-    ([("authorization", "Bearer ")], None),
-    ([("x-other", "Bearer abc")], None),
-    ([], None),
-    (None, None),
+    pytest.param([("authorization", "Bearer abc")], "abc", id="bearer"),
+    pytest.param([("authorization", "bearer abc ")], "abc", id="lowercase-scheme-trailing-space"),
+    pytest.param([("Authorization", "Bearer abc")], "abc", id="capitalised-key"),
+    pytest.param([("authorization", "Basic abc")], None, id="basic-scheme"),
+    pytest.param([("authorization", "Bearer ")], None, id="empty-token"),
+    pytest.param([("x-other", "Bearer abc")], None, id="other-header"),
+    pytest.param([], None, id="no-headers"),
+    pytest.param(None, None, id="no-metadata"),
 ]
 
 

@@ -141,14 +141,23 @@ def test_default_db_is_in_the_working_directory(tmp_path: Path, files: dict[str,
 @pytest.mark.parametrize(
     ("name", "content", "extra", "message"),
     [
-        (
+        pytest.param(
             "bad.csv",
             "term,category\nbadword,profanity\nglorp,spam\n",
             [],
             r"bad.csv:3: .*spam",
+            id="unknown-category-line-3",
         ),
-        ("bad.csv", "term,category\n,profanity\n", [], r"bad.csv:2:"),
-        ("plain.txt", "glorp\nfrob\n", ["--category", "spam"], r"plain.txt:1: .*spam"),
+        pytest.param(
+            "bad.csv", "term,category\n,profanity\n", [], r"bad.csv:2:", id="empty-term-line-2"
+        ),
+        pytest.param(
+            "plain.txt",
+            "glorp\nfrob\n",
+            ["--category", "spam"],
+            r"plain.txt:1: .*spam",
+            id="plain-file-unknown-category",
+        ),
     ],
 )
 def test_a_bad_term_file_is_rejected_whole_with_its_line(
@@ -171,12 +180,28 @@ def test_a_bad_term_file_is_rejected_whole_with_its_line(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["terms", "publish"], "no open draft"),
-        (["terms", "rollback", "9"], "version 9 does not exist"),
-        (["terms", "diff", "--to", "9"], "version 9 does not exist"),
-        (["terms", "remove", "no-such-term"], "no entry has the rule id or term"),
-        (["terms", "add", "--category", "spam", "glorp"], "category 'spam' is not defined"),
-        (["reports", "resolve", "g-nothing", "--dismiss"], "no report or report group"),
+        pytest.param(["terms", "publish"], "no open draft", id="publish-without-draft"),
+        pytest.param(
+            ["terms", "rollback", "9"], "version 9 does not exist", id="rollback-to-unknown-version"
+        ),
+        pytest.param(
+            ["terms", "diff", "--to", "9"], "version 9 does not exist", id="diff-to-unknown-version"
+        ),
+        pytest.param(
+            ["terms", "remove", "no-such-term"],
+            "no entry has the rule id or term",
+            id="remove-unknown-term",
+        ),
+        pytest.param(
+            ["terms", "add", "--category", "spam", "glorp"],
+            "category 'spam' is not defined",
+            id="add-unknown-category",
+        ),
+        pytest.param(
+            ["reports", "resolve", "g-nothing", "--dismiss"],
+            "no report or report group",
+            id="resolve-unknown-report",
+        ),
     ],
 )
 def test_errors_are_one_line_and_a_non_zero_exit(
@@ -198,10 +223,12 @@ def test_terms_import_before_any_policy_says_what_to_do(
 @pytest.mark.parametrize(
     "args",
     [
-        ["terms", "versions"],
-        ["terms", "publish"],
-        ["terms", "import", "--category", "profanity", "terms.txt"],
-        ["reports", "list"],
+        pytest.param(["terms", "versions"], id="terms-versions"),
+        pytest.param(["terms", "publish"], id="terms-publish"),
+        pytest.param(
+            ["terms", "import", "--category", "profanity", "terms.txt"], id="terms-import"
+        ),
+        pytest.param(["reports", "list"], id="reports-list"),
     ],
 )
 def test_a_mistyped_store_path_is_an_error_and_creates_nothing(

@@ -490,10 +490,10 @@ def test_blocked_query_allows_no_suggestion(matcher: Matcher) -> None:
 @pytest.mark.parametrize(
     ("locale", "message"),
     [
-        ("fr-CA", "De l'aide existe."),
-        ("de-AT", "Hilfe ist verfuegbar."),
-        ("ja-JP", "Help is available."),
-        ("", "Help is available."),
+        pytest.param("fr-CA", "De l'aide existe.", id="french-region"),
+        pytest.param("de-AT", "Hilfe ist verfuegbar.", id="german-region"),
+        pytest.param("ja-JP", "Help is available.", id="japanese-falls-back-to-english"),
+        pytest.param("", "Help is available.", id="no-locale"),
     ],
 )
 def test_intervening_query_shows_the_message_in_the_right_language(

@@ -96,10 +96,10 @@ def test_echo_server_refuses_oversized_requests_like_the_service(echo_target: st
 @pytest.mark.parametrize(
     ("mode", "api", "client_processes"),
     [
-        ("unary", "sync", 0),
-        ("unary", "aio", 0),
-        ("stream", "sync", 0),
-        ("stream", "aio", 1),
+        pytest.param("unary", "sync", 0, id="unary-sync"),
+        pytest.param("unary", "aio", 0, id="unary-aio"),
+        pytest.param("stream", "sync", 0, id="stream-sync"),
+        pytest.param("stream", "aio", 1, id="stream-aio-client-process"),
     ],
 )
 def test_load_against_echo_workers_sharing_a_port(
@@ -180,16 +180,35 @@ def test_loadtest_command_measures_the_echo_floor_alone() -> None:
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        ([], "--target: give a target, or --echo-floor, or both"),
-        (["--echo-floor", "--concurrency", "0"], "--concurrency: must be at least 1"),
-        (["--echo-floor", "--blocked-share", "2"], "--blocked-share: must be between 0 and 1"),
-        (["--echo-floor", "--canary", "oops"], "--canary: expected TERM:CATEGORY:VERSION"),
-        (["--echo-floor", "--canary", "flumbrix:nope:2"], "--canary: unknown category 'nope'"),
-        (
+        pytest.param([], "--target: give a target, or --echo-floor, or both", id="no-target"),
+        pytest.param(
+            ["--echo-floor", "--concurrency", "0"],
+            "--concurrency: must be at least 1",
+            id="zero-concurrency",
+        ),
+        pytest.param(
+            ["--echo-floor", "--blocked-share", "2"],
+            "--blocked-share: must be between 0 and 1",
+            id="blocked-share-above-1",
+        ),
+        pytest.param(
+            ["--echo-floor", "--canary", "oops"],
+            "--canary: expected TERM:CATEGORY:VERSION",
+            id="malformed-canary",
+        ),
+        pytest.param(
+            ["--echo-floor", "--canary", "flumbrix:nope:2"],
+            "--canary: unknown category 'nope'",
+            id="canary-unknown-category",
+        ),
+        pytest.param(
             ["--echo-floor", "--terms", "/nonexistent.csv"],
             "--terms: no such file: /nonexistent.csv",
+            id="missing-terms-file",
         ),
-        (["--echo-floor", "--rounds", "0"], "--rounds: must be at least 1"),
+        pytest.param(
+            ["--echo-floor", "--rounds", "0"], "--rounds: must be at least 1", id="zero-rounds"
+        ),
     ],
 )
 def test_loadtest_command_refuses_bad_arguments(arguments: list[str], message: str) -> None:

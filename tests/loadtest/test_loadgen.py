@@ -98,15 +98,16 @@ def test_every_disguise_keeps_the_term_skeleton(term: str) -> None:
 @pytest.mark.parametrize(
     ("text", "skeleton"),
     [
-        ("BadWord", _oracle.coarse_skeleton("badword")),
-        (
+        pytest.param("BadWord", _oracle.coarse_skeleton("badword"), id="camel"),
+        pytest.param(
             "".join(chr(ord(c) + 0xFEE0) for c in "badword"),
             _oracle.coarse_skeleton("badword"),
-        ),  # fullwidth
-        ("b4dw0rd", _oracle.coarse_skeleton("badword")),
-        ("b.a.d.w.o.r.d", _oracle.coarse_skeleton("badword")),
-        ("baaadwooord", _oracle.coarse_skeleton("badword")),
-        ("bädwörd", _oracle.coarse_skeleton("badword")),
+            id="fullwidth",
+        ),
+        pytest.param("b4dw0rd", _oracle.coarse_skeleton("badword"), id="leet"),
+        pytest.param("b.a.d.w.o.r.d", _oracle.coarse_skeleton("badword"), id="dots"),
+        pytest.param("baaadwooord", _oracle.coarse_skeleton("badword"), id="repeated-letters"),
+        pytest.param("bädwörd", _oracle.coarse_skeleton("badword"), id="diacritics"),
     ],
 )
 def test_coarse_skeleton_undoes_disguises(text: str, skeleton: str) -> None:
@@ -115,8 +116,8 @@ def test_coarse_skeleton_undoes_disguises(text: str, skeleton: str) -> None:
 
 REGRESSIONS = [
     # Doubled letters that map to two letters ("d" -> "cl") squeeze to one run first.
-    ("weddi", "wedi"),
-    ("simply summe", "sume"),
+    pytest.param("weddi", "wedi", id="doubled-d"),
+    pytest.param("simply summe", "sume", id="doubled-m"),
 ]
 
 
@@ -332,17 +333,45 @@ def _mutated(change: str) -> filter_pb2.FilterResponse:
 @pytest.mark.parametrize(
     ("change", "reported"),
     [
-        ("no version", "list_version is 0"),
-        ("verdict missing", "2 verdicts for 3 suggestions"),
-        ("blocked allowed", "suggestions[1] (QUERY, leet): expected BLOCK/profanity, got ALLOW/"),
-        ("wrong category", "expected BLOCK/profanity, got BLOCK/spam"),
-        ("no rule id", "suggestions[1]: BLOCK without a rule_id"),
-        ("innocent blocked", "suggestions[0] (QUERY, innocent): expected ALLOW/"),
-        ("canary blocked early", "suggestions[2] (QUERY, plain): expected ALLOW/"),
-        ("allowed shows blocked", "allowed holds 3 suggestions, expected 2"),
-        ("allowed reordered", "allowed holds 2 suggestions, expected 2"),
-        ("query blocked", "query (innocent): expected ALLOW/, got BLOCK/profanity"),
-        ("intervention without cause", "intervention set with query ALLOW"),
+        pytest.param("no version", "list_version is 0", id="no-version"),
+        pytest.param("verdict missing", "2 verdicts for 3 suggestions", id="verdict-missing"),
+        pytest.param(
+            "blocked allowed",
+            "suggestions[1] (QUERY, leet): expected BLOCK/profanity, got ALLOW/",
+            id="blocked-allowed",
+        ),
+        pytest.param(
+            "wrong category", "expected BLOCK/profanity, got BLOCK/spam", id="wrong-category"
+        ),
+        pytest.param("no rule id", "suggestions[1]: BLOCK without a rule_id", id="no-rule-id"),
+        pytest.param(
+            "innocent blocked",
+            "suggestions[0] (QUERY, innocent): expected ALLOW/",
+            id="innocent-blocked",
+        ),
+        pytest.param(
+            "canary blocked early",
+            "suggestions[2] (QUERY, plain): expected ALLOW/",
+            id="canary-blocked-early",
+        ),
+        pytest.param(
+            "allowed shows blocked",
+            "allowed holds 3 suggestions, expected 2",
+            id="allowed-shows-blocked",
+        ),
+        pytest.param(
+            "allowed reordered", "allowed holds 2 suggestions, expected 2", id="allowed-reordered"
+        ),
+        pytest.param(
+            "query blocked",
+            "query (innocent): expected ALLOW/, got BLOCK/profanity",
+            id="query-blocked",
+        ),
+        pytest.param(
+            "intervention without cause",
+            "intervention set with query ALLOW",
+            id="intervention-without-cause",
+        ),
     ],
 )
 def test_check_reports_each_wrong_response(change: str, reported: str) -> None:
@@ -389,11 +418,11 @@ def test_echo_floor_checks_expect_everything_allowed() -> None:
 @pytest.mark.parametrize(
     ("seen", "switches", "backwards"),
     [
-        ([1, 1, 1], 0, 0),
-        ([1, 1, 2, 2], 1, 0),
-        ([1, 2, 3], 2, 0),
-        ([2, 1], 1, 1),
-        ([1, 2, 1, 2], 3, 1),
+        pytest.param([1, 1, 1], 0, 0, id="same-version"),
+        pytest.param([1, 1, 2, 2], 1, 0, id="one-switch"),
+        pytest.param([1, 2, 3], 2, 0, id="two-switches"),
+        pytest.param([2, 1], 1, 1, id="one-step-back"),
+        pytest.param([1, 2, 1, 2], 3, 1, id="back-and-forth"),
     ],
 )
 def test_version_track_counts_switches_and_reversals(

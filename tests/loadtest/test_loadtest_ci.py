@@ -243,10 +243,20 @@ def test_bench_service_arguments_run_the_build_figure_alone(
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (["--build-terms", "-1"], "--build-terms: must be 0 or more"),
-        (["--reload-terms", "-5"], "--reload-terms: must be 0 or more"),
-        (["--workers", "0"], "--workers: must be at least 1"),
-        (["--steady-seconds", "0"], "--steady-seconds: must be positive"),
+        pytest.param(
+            ["--build-terms", "-1"], "--build-terms: must be 0 or more", id="negative-build-terms"
+        ),
+        pytest.param(
+            ["--reload-terms", "-5"],
+            "--reload-terms: must be 0 or more",
+            id="negative-reload-terms",
+        ),
+        pytest.param(["--workers", "0"], "--workers: must be at least 1", id="zero-workers"),
+        pytest.param(
+            ["--steady-seconds", "0"],
+            "--steady-seconds: must be positive",
+            id="zero-steady-seconds",
+        ),
     ],
 )
 def test_bench_service_refuses_bad_arguments(arguments: list[str], message: str) -> None:

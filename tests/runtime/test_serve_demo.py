@@ -42,16 +42,16 @@ def test_demo_terms_are_synthetic_or_generic_with_stable_rule_ids() -> None:
 
 DEMO_VERDICTS = [
     # (text, locale, suggestion action)
-    ("free b4dw0rd videos", "", Action.BLOCK),
-    ("#FreeBadwordVideos", "", Action.BLOCK),
-    ("free games", "", Action.ALLOW),
-    ("assassin's creed", "", Action.ALLOW),
-    ("#classof2026", "", Action.ALLOW),
-    ("zorblax pics", "", Action.BLOCK),
-    ("xqwzzyxz", "", Action.BLOCK),  # substring entry
-    ("qwzzyxology", "", Action.ALLOW),  # allow entry covers it
-    ("merde alors", "fr-FR", Action.BLOCK),
-    ("merde alors", "en-GB", Action.ALLOW),  # a French-only entry
+    pytest.param("free b4dw0rd videos", "", Action.BLOCK, id="leet-term"),
+    pytest.param("#FreeBadwordVideos", "", Action.BLOCK, id="camel-hashtag"),
+    pytest.param("free games", "", Action.ALLOW, id="innocent-phrase"),
+    pytest.param("assassin's creed", "", Action.ALLOW, id="scunthorpe-assassin"),
+    pytest.param("#classof2026", "", Action.ALLOW, id="hashtag-classof2026"),
+    pytest.param("zorblax pics", "", Action.BLOCK, id="second-term"),
+    pytest.param("xqwzzyxz", "", Action.BLOCK, id="substring-entry"),
+    pytest.param("qwzzyxology", "", Action.ALLOW, id="allow-entry-covers-it"),
+    pytest.param("merde alors", "fr-FR", Action.BLOCK, id="french-term-in-french"),
+    pytest.param("merde alors", "en-GB", Action.ALLOW, id="french-only-entry-in-english"),
 ]
 
 

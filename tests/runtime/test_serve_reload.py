@@ -83,7 +83,13 @@ def calling(request: pytest.FixtureRequest) -> Iterator[Callable[[str, str], Res
         thread.join(timeout=30)
 
 
-@pytest.mark.parametrize(("style", "workers"), [("unary", 1), ("session", 2)])
+@pytest.mark.parametrize(
+    ("style", "workers"),
+    [
+        pytest.param("unary", 1, id="unary-one-worker"),
+        pytest.param("session", 2, id="session-two-workers"),
+    ],
+)
 def test_publish_and_rollback_switch_versions_without_a_failed_call(
     tmp_path: Path, calling: Callable[[str, str], ResponseLog], style: str, workers: int
 ) -> None:

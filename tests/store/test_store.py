@@ -248,8 +248,8 @@ def test_checksum_depends_on_content_not_order() -> None:
 @pytest.mark.parametrize(
     ("base", "why"),
     [
-        (None, "a draft exists: the base must be it"),
-        (7, "no such version"),
+        pytest.param(None, "a draft exists: the base must be it", id="draft-exists"),
+        pytest.param(7, "no such version", id="unknown-base"),
     ],
 )
 def test_a_draft_written_from_a_stale_base_is_refused(
@@ -274,9 +274,9 @@ def test_publish_makes_the_draft_the_published_version(store: Store) -> None:
 @pytest.mark.parametrize(
     ("number", "error"),
     [
-        (2, ConflictError),  # already published, no draft
-        (1, ConflictError),  # superseded, not the draft
-        (99, NotFoundError),
+        pytest.param(2, ConflictError, id="already-published-no-draft"),
+        pytest.param(1, ConflictError, id="superseded-not-the-draft"),
+        pytest.param(99, NotFoundError, id="unknown-version"),
     ],
 )
 def test_publish_of_anything_but_the_open_draft_is_refused(
@@ -321,9 +321,9 @@ def test_rollback_republishes_an_earlier_version(store: Store) -> None:
 @pytest.mark.parametrize(
     ("number", "error"),
     [
-        (99, NotFoundError),
-        (2, ConflictError),  # already published
-        (3, ConflictError),  # the open draft
+        pytest.param(99, NotFoundError, id="unknown-version"),
+        pytest.param(2, ConflictError, id="already-published"),
+        pytest.param(3, ConflictError, id="open-draft"),
     ],
 )
 def test_rollback_refuses_unknown_current_and_draft(
@@ -370,7 +370,14 @@ def _corrupt_bytes(location: str, number: int) -> None:
     raw_execute(location, "UPDATE versions SET content = ? WHERE number = ?", (b"garbage", number))
 
 
-@pytest.mark.parametrize("corrupt", [_corrupt_content, _corrupt_checksum, _corrupt_bytes])
+@pytest.mark.parametrize(
+    "corrupt",
+    [
+        pytest.param(_corrupt_content, id="changed-content"),
+        pytest.param(_corrupt_checksum, id="wrong-checksum"),
+        pytest.param(_corrupt_bytes, id="garbage-bytes"),
+    ],
+)
 def test_a_corrupted_version_raises_checksum_error_on_load(
     location: str, store: Store, corrupt: Any
 ) -> None:
