@@ -13,6 +13,7 @@ from suggestfilter.engine import Explanation, Matcher
 from suggestfilter.lists._policyfile import parse_policy_toml
 from suggestfilter.lists._termfile import parse_term_file
 from suggestfilter.loadtest import _bench as _bench
+from suggestfilter.loadtest import _bench_memory as _bench_memory
 from suggestfilter.loadtest import _bench_service as _bench_service
 from suggestfilter.loadtest import require_bench_extra
 
@@ -98,6 +99,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     bench.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
     _bench_service.add_arguments(bench)
+    _bench_memory.add_arguments(bench)
     bench.set_defaults(func=run_bench)
 
 
@@ -172,6 +174,8 @@ def run_bench(args: argparse.Namespace) -> int:
     require_bench_extra("bench")
     if args.service:
         return _bench_service.run_from_args(args)
+    if args.memory:
+        return _bench_memory.run_from_args(args)
     try:
         sizes = [int(size.replace("_", "")) for size in args.sizes.split(",") if size]
     except ValueError:
