@@ -144,6 +144,10 @@ def test_bench_quick_run_prints_json_rows(tmp_path: Path) -> None:
         "200",
         "--engines",
         "suggestfilter,re,flashtext",
+        "--adversarial",
+        "40",
+        "--requests",
+        "1",
         "--json",
         cwd=tmp_path,
     )
@@ -191,3 +195,93 @@ def test_bench_table_format_and_bad_options(tmp_path: Path) -> None:
     bad = _run("bench", "--sizes", "ten", cwd=tmp_path)
     assert bad.returncode == 1
     assert bad.stderr.strip() == ("suggestfilter: error: --sizes: comma-separated whole numbers")
+
+
+def test_bench_prints_the_worst_case_beside_median_and_p99_with_the_targets(
+    tmp_path: Path,
+) -> None:
+    result = _run(
+        "bench",
+        "--sizes",
+        "200",
+        "--samples",
+        "100",
+        "--engines",
+        "suggestfilter,flashtext",
+        "--adversarial",
+        "60",
+        "--requests",
+        "2",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    header = next(line for line in lines if "worst us" in line)
+    for column in ("median us", "p99 us", "worst us", "worst shape", "req worst ms"):
+        assert column in header
+    rows = lines[lines.index(header) + 2 :][:2]
+    assert [row.split()[0] for row in rows] == ["suggestfilter", "flashtext"]
+    assert all(row.split()[3] == "60" for row in rows)  # texts timed
+    assert "worst text <= 2 ms" in result.stdout
+    assert "50-suggestion request <= 30 ms at 100,000 terms" in result.stdout
+
+
+def test_bench_json_rows_carry_the_worst_case_fields(tmp_path: Path) -> None:
+    result = _run(
+        "bench",
+        "--sizes",
+        "200",
+        "--samples",
+        "100",
+        "--engines",
+        "suggestfilter",
+        "--adversarial",
+        "30",
+        "--requests",
+        "1",
+        "--json",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    (row,) = json.loads(result.stdout)
+    assert row["adversarial_texts"] == 30
+    assert row["requests"] == 1
+    assert row["adversarial_median_us"] <= row["adversarial_p99_us"]
+    assert row["adversarial_p99_us"] <= row["adversarial_worst_us"]
+    assert row["request_median_ms"] <= row["request_worst_ms"]
+    assert row["adversarial_worst_shape"]
+    assert row["worst_us"] >= row["p99_us"]
+    bad = _run("bench", "--adversarial", "-1", cwd=tmp_path)
+    assert bad.returncode == 1
+    assert bad.stderr.strip() == "suggestfilter: error: --adversarial: must be 0 or more"
+
+
+@pytest.mark.slow
+def test_bench_memory_floods_a_real_worker_and_reports_its_resident_set(tmp_path: Path) -> None:
+    result = _run(
+        "bench",
+        "--memory",
+        "--memory-requests",
+        "12",
+        "--memory-terms",
+        "20",
+        "--json",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    (row,) = json.loads(result.stdout)
+    assert row["figure"] == "flooded worker"
+    assert row["requests"] == 12
+    assert row["texts"] == 12 * 51
+    assert row["errors"] == 0
+    assert 0 < row["before_mib"] <= row["peak_mib"]
+    assert row["growth_mib"] == pytest.approx(row["peak_mib"] - row["before_mib"])
+    assert row["limit_mib"] > 0
+    assert row["worker_pid"] > 0
+    table = _run(
+        "bench", "--memory", "--memory-requests", "2", "--memory-terms", "20", cwd=tmp_path
+    )
+    assert table.returncode == 0, table.stderr
+    assert table.stdout.splitlines()[0].split()[:4] == ["figure", "terms", "requests", "texts"]
+    assert "growth MiB" in table.stdout
+    assert "should stay within 64 MiB" in table.stdout

@@ -13,6 +13,7 @@ from suggestfilter.engine import Explanation, Matcher
 from suggestfilter.lists._policyfile import parse_policy_toml
 from suggestfilter.lists._termfile import parse_term_file
 from suggestfilter.loadtest import _bench as _bench
+from suggestfilter.loadtest import _bench_memory as _bench_memory
 from suggestfilter.loadtest import _bench_service as _bench_service
 from suggestfilter.loadtest import require_bench_extra
 
@@ -60,7 +61,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=(
             "Build synthetic term lists and measure build time, memory, and the median and "
             "p99 time to fold and match one suggestion (uncached, one per call), beside "
-            "Python's re alternation and flashtext on the same inputs."
+            "Python's re alternation and flashtext on the same inputs; then the worst case "
+            "(and median and p99) of CPU time per text over an adversarial corpus and per "
+            "50-suggestion request, against the targets (reported, not enforced). With "
+            "--memory: the resident memory of a real server's worker flooded with distinct "
+            "maximal inputs."
         ),
     )
     bench.add_argument(
@@ -79,8 +84,22 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default="suggestfilter,re,flashtext",
         help="comma-separated engines (default: suggestfilter,re,flashtext)",
     )
+    bench.add_argument(
+        "--adversarial",
+        type=int,
+        default=600,
+        help="adversarial texts timed per engine and size for the worst case; 0 skips "
+        "the worst case (default: 600)",
+    )
+    bench.add_argument(
+        "--requests",
+        type=int,
+        default=20,
+        help="50-suggestion requests of adversarial texts timed per engine and size (default: 20)",
+    )
     bench.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
     _bench_service.add_arguments(bench)
+    _bench_memory.add_arguments(bench)
     bench.set_defaults(func=run_bench)
 
 
@@ -155,6 +174,8 @@ def run_bench(args: argparse.Namespace) -> int:
     require_bench_extra("bench")
     if args.service:
         return _bench_service.run_from_args(args)
+    if args.memory:
+        return _bench_memory.run_from_args(args)
     try:
         sizes = [int(size.replace("_", "")) for size in args.sizes.split(",") if size]
     except ValueError:
@@ -163,15 +184,31 @@ def run_bench(args: argparse.Namespace) -> int:
         raise InvalidInputError("--sizes", "sizes must be at least 1")
     if args.samples < 1:
         raise InvalidInputError("--samples", "must be at least 1")
+    if args.adversarial < 0:
+        raise InvalidInputError("--adversarial", "must be 0 or more")
+    if args.requests < 0:
+        raise InvalidInputError("--requests", "must be 0 or more")
     engines = [engine.strip() for engine in args.engines.split(",") if engine.strip()]
     unknown = sorted(set(engines) - set(_bench.ENGINES))
     if unknown:
         raise InvalidInputError("--engines", f"unknown engine {unknown[0]!r}")
-    rows = _bench.run_core_bench(sizes, samples=args.samples, engines=engines, log=sys.stderr)
+    rows = _bench.run_core_bench(
+        sizes,
+        samples=args.samples,
+        engines=engines,
+        adversarial=args.adversarial,
+        requests=args.requests if args.adversarial else 0,
+        log=sys.stderr,
+    )
     if args.json:
         print(json.dumps([row.as_dict() for row in rows], indent=2))
-    else:
-        print(_bench.format_table(rows))
+        return 0
+    print(_bench.format_table(rows))
+    print()
+    print(_bench.method_note(args.samples))
+    if args.adversarial:
         print()
-        print(_bench.method_note(args.samples))
+        print(_bench.format_adversarial_table(rows))
+        print()
+        print(_bench.adversarial_note(args.adversarial, args.requests))
     return 0

@@ -7,7 +7,8 @@ keystroke expects, decided without the engine), ``_corpus`` (typing sessions
 and the pre-serialised plan), ``_report`` (HDR histograms, the table and the
 JSON), ``_drivers`` (unary and stream lanes, sync and ``grpc.aio``),
 ``_runner`` (warm-up, duration, client processes, progress), ``_echo`` (the
-echo floor), ``_bench`` and ``_bench_service`` (the benchmarks).
+echo floor), ``_adversarial`` (texts shaped to cost the engine most), ``_bench``,
+``_bench_service`` and ``_bench_memory`` (the benchmarks).
 
 The load generator and the benchmarks need the ``bench`` extra
 (``pip install 'suggestfilter[bench]'``: hdrhistogram, flashtext), which a

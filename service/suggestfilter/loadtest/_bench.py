@@ -12,7 +12,13 @@ each engine measures:
   them: ``Matcher.suggestion_verdict`` (fold + match) for suggestfilter;
   ``lower()`` + ``search`` for the ``re`` alternation of every term between
   ``\\b``; ``extract_keywords`` (which lowercases) for flashtext. Only
-  suggestfilter folds and sees through disguises; the others do less work.
+  suggestfilter folds and sees through disguises; the others do less work;
+- the worst case (beside the median and p99): the CPU time of one uncached
+  call on each text of an adversarial corpus
+  (:mod:`suggestfilter.loadtest._adversarial`), and of each request of a
+  query and 50 such suggestions (``Matcher.decide`` for suggestfilter, one
+  call per text for the others), against the targets ``TARGET_TEXT_US`` and
+  ``TARGET_REQUEST_MS``, which it reports and does not enforce.
 
 The built engines are moved out of the garbage collector's reach with
 ``gc.freeze()``, as a server should do after building a matcher (else a full
@@ -29,6 +35,7 @@ service-level benchmarks.
 
 from __future__ import annotations
 
+import functools
 import gc
 import random
 import re
@@ -40,6 +47,7 @@ from typing import IO, Any
 
 from suggestfilter._model import CategoryPolicy, Policy, SuggestionKind, TermEntry
 from suggestfilter.engine import Matcher
+from suggestfilter.loadtest._adversarial import AdversarialText, adversarial_corpus
 
 ENGINES = ("suggestfilter", "re", "flashtext")
 SEED = 2026
@@ -72,6 +80,17 @@ class BenchRow:
     samples: int = 0
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    worst_us: float | None = None
+    adversarial_texts: int = 0
+    adversarial_median_us: float | None = None
+    adversarial_p99_us: float | None = None
+    adversarial_worst_us: float | None = None
+    adversarial_worst_shape: str = ""
+    requests: int = 0
+    request_median_ms: float | None = None
+    request_p99_ms: float | None = None
+    request_worst_ms: float | None = None
+    adversarial_note: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """The row as plain JSON-friendly values."""
@@ -89,6 +108,30 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("samples", "samples"),
     ("note", "note"),
 )
+
+
+ADVERSARIAL_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("engine", "engine"),
+    ("terms", "terms"),
+    ("worst_us", "ordinary max us"),
+    ("adversarial_texts", "texts"),
+    ("adversarial_median_us", "median us"),
+    ("adversarial_p99_us", "p99 us"),
+    ("adversarial_worst_us", "worst us"),
+    ("adversarial_worst_shape", "worst shape"),
+    ("requests", "requests"),
+    ("request_median_ms", "req median ms"),
+    ("request_p99_ms", "req p99 ms"),
+    ("request_worst_ms", "req worst ms"),
+    ("adversarial_note", "note"),
+)
+"""The columns of the worst-case table (:func:`format_adversarial_table`)."""
+
+TARGET_TEXT_US = 2_000.0
+"""Target: the worst CPU time of one uncached text over the adversarial corpus."""
+TARGET_REQUEST_MS = 30.0
+"""Target: the worst CPU time of one 50-suggestion request at 100k terms."""
+REQUEST_SUGGESTIONS = 50
 
 
 def _cell(value: Any) -> str:
@@ -125,6 +168,28 @@ def format_table(
     out = [line(headers), line(["-" * width for width in widths])]
     out.extend(line(row) for row in cells)
     return "\n".join(out)
+
+
+def format_adversarial_table(rows: Sequence[BenchRow]) -> str:
+    """The worst-case rows (those with adversarial figures) as an aligned table."""
+    return format_table([row for row in rows if row.adversarial_texts], ADVERSARIAL_COLUMNS)
+
+
+def adversarial_note(texts: int, requests: int) -> str:
+    """How the worst-case figures were measured, and the targets, to print under their table."""
+    return (
+        f"Worst case: {texts:,} distinct adversarial texts of at most 512 code points "
+        "(suggestfilter.loadtest._adversarial: long caseless runs, single-character "
+        "separators, repeats, combining marks, confusables, bidi controls, astral "
+        "characters, every kind), after a warm-up on another such corpus; CPU time "
+        "(time.thread_time_ns) of one uncached call per text, the same call as above; "
+        f"then {requests:,} requests of a query and {REQUEST_SUGGESTIONS} suggestions from "
+        "a third corpus (suggestfilter: Matcher.decide; the others: one call per text). "
+        f"Targets (suggestfilter): worst text <= {TARGET_TEXT_US / 1000:.0f} ms, worst "
+        f"{REQUEST_SUGGESTIONS}-suggestion request <= {TARGET_REQUEST_MS:.0f} ms at 100,000 "
+        "terms; reported, not enforced. Ordinary max = the slowest ordinary call above (wall "
+        "clock, so it includes preemption on a busy machine)."
+    )
 
 
 def method_note(samples: int) -> str:
@@ -211,7 +276,13 @@ def synthetic_suggestions(
     return list(seen)
 
 
-def _build_suggestfilter(terms: Sequence[str], log: IO[str] | None) -> Callable[..., object]:
+_Call = Callable[[str, SuggestionKind], object]
+_RequestCall = Callable[[str, list[tuple[str, SuggestionKind]]], object]
+_Engine = tuple[_Call, _RequestCall | None]
+"""A built engine: one call per suggestion, and (when it has one) one call per request."""
+
+
+def _build_suggestfilter(terms: Sequence[str], log: IO[str] | None) -> _Engine:
     entries = _entries_for(terms)
 
     def progress(done: int) -> None:
@@ -219,7 +290,10 @@ def _build_suggestfilter(terms: Sequence[str], log: IO[str] | None) -> Callable[
             print(f"  suggestfilter: compiled {done:,} of {len(entries):,} terms", file=log)
 
     matcher = Matcher.compile(entries, Policy({"bench": CategoryPolicy()}), progress=progress)
-    return lambda text, kind: matcher.suggestion_verdict(text, kind, "en")
+    return (
+        lambda text, kind: matcher.suggestion_verdict(text, kind, "en"),
+        lambda query, pairs: matcher.decide(query, pairs, "en"),
+    )
 
 
 _ENTRIES: dict[int, list[TermEntry]] = {}
@@ -237,13 +311,13 @@ def _entries_for(terms: Sequence[str]) -> list[TermEntry]:
     return _ENTRIES[key]
 
 
-def _build_re(terms: Sequence[str], log: IO[str] | None) -> Callable[..., object]:
+def _build_re(terms: Sequence[str], log: IO[str] | None) -> _Engine:
     alternation = "|".join(re.escape(term) for term in sorted(terms, key=len, reverse=True))
     pattern = re.compile(rf"\b(?:{alternation})\b")
-    return lambda text, kind: pattern.search(text.lower())
+    return lambda text, kind: pattern.search(text.lower()), None
 
 
-def _build_flashtext(terms: Sequence[str], log: IO[str] | None) -> Callable[..., object]:
+def _build_flashtext(terms: Sequence[str], log: IO[str] | None) -> _Engine:
     from flashtext import KeywordProcessor
 
     processor = KeywordProcessor(case_sensitive=False)
@@ -251,10 +325,10 @@ def _build_flashtext(terms: Sequence[str], log: IO[str] | None) -> Callable[...,
         processor.add_keyword(term)
         if log is not None and index % 100_000 == 0:
             print(f"  flashtext: added {index:,} of {len(terms):,} terms", file=log)
-    return lambda text, kind: processor.extract_keywords(text)
+    return lambda text, kind: processor.extract_keywords(text), None
 
 
-_BUILDERS: dict[str, Callable[[Sequence[str], IO[str] | None], Callable[..., object]]] = {
+_BUILDERS: dict[str, Callable[[Sequence[str], IO[str] | None], _Engine]] = {
     "suggestfilter": _build_suggestfilter,
     "re": _build_re,
     "flashtext": _build_flashtext,
@@ -264,12 +338,16 @@ _BUILDERS: dict[str, Callable[[Sequence[str], IO[str] | None], Callable[..., obj
 @dataclass(slots=True)
 class _Built:
     engine: str
-    call: Callable[[str, SuggestionKind], object]
+    call: _Call
+    request: _RequestCall
     build_seconds: float
     build_cpu_seconds: float
     memory_mib: float
     durations: list[int] = field(default_factory=list)
     spent_ns: int = 0
+    adversarial: list[tuple[int, str]] = field(default_factory=list)
+    request_durations: list[int] = field(default_factory=list)
+    adversarial_complete: bool = True
 
 
 def _build(engine: str, terms: Sequence[str], log: IO[str] | None) -> _Built:
@@ -279,13 +357,22 @@ def _build(engine: str, terms: Sequence[str], log: IO[str] | None) -> _Built:
     rss_before = _rss_bytes()
     started = time.perf_counter()
     cpu_started = time.process_time()
-    call = _BUILDERS[engine](terms, log)
+    call, request = _BUILDERS[engine](terms, log)
     build_cpu_seconds = time.process_time() - cpu_started
     build_seconds = time.perf_counter() - started
     memory_mib = max(0, _rss_bytes() - rss_before) / 2**20
     if log is not None:
         print(f"  {engine}: built in {build_seconds:.2f} s", file=log)
-    return _Built(engine, call, build_seconds, build_cpu_seconds, memory_mib)
+    if request is None:
+        request = functools.partial(_one_call_per_text, call)
+    return _Built(engine, call, request, build_seconds, build_cpu_seconds, memory_mib)
+
+
+def _one_call_per_text(
+    call: _Call, query: str, pairs: list[tuple[str, SuggestionKind]]
+) -> list[object]:
+    """A request for an engine without one: the query, then each suggestion."""
+    return [call(query, SuggestionKind.QUERY)] + [call(text, kind) for text, kind in pairs]
 
 
 def _time_interleaved(
@@ -326,6 +413,91 @@ def _time_interleaved(
             print(f"  timed {block_start:,} of {len(inputs):,} inputs", file=log)
 
 
+def _time_adversarial(
+    built: list[_Built],
+    corpus: Sequence[AdversarialText],
+    requests: Sequence[Sequence[AdversarialText]],
+    warmup: Sequence[AdversarialText],
+    log: IO[str] | None,
+) -> None:
+    """CPU time of each adversarial text, then of each request, engine by engine.
+
+    Every text is distinct from every other (and from the warm-up), so no
+    verdict cache answers. An engine that spends ``TIME_BUDGET_SECONDS``
+    on one part stops it early (noted in its row).
+    """
+    budget_ns = int(TIME_BUDGET_SECONDS * 1e9)
+    clock = time.thread_time_ns
+    for item in built:
+        call = item.call
+        for text, kind, _ in warmup:
+            call(text, kind)
+        spent = 0
+        for text, kind, shape in corpus:
+            start = clock()
+            call(text, kind)
+            elapsed = clock() - start
+            item.adversarial.append((elapsed, shape))
+            spent += elapsed
+            if spent > budget_ns and len(item.adversarial) >= MIN_SAMPLES:
+                item.adversarial_complete = False
+                break
+        request_call = item.request
+        spent = 0
+        for request in requests:
+            query = request[0].text
+            pairs = [(text, kind) for text, kind, _ in request[1:]]
+            start = clock()
+            request_call(query, pairs)
+            elapsed = clock() - start
+            item.request_durations.append(elapsed)
+            spent += elapsed
+            if spent > budget_ns:
+                item.adversarial_complete = False
+                break
+        if log is not None:
+            print(
+                f"  {item.engine}: {len(item.adversarial):,} adversarial texts, "
+                f"{len(item.request_durations):,} requests",
+                file=log,
+            )
+
+
+def _percentile(values: Sequence[int], share: float) -> int:
+    return values[min(len(values) - 1, int(len(values) * share))]
+
+
+def _adversarial_fields(item: _Built) -> dict[str, Any]:
+    if not item.adversarial:
+        return {}
+    texts = sorted(duration for duration, _ in item.adversarial)
+    worst, shape = max(item.adversarial)
+    fields: dict[str, Any] = {
+        "adversarial_texts": len(texts),
+        "adversarial_median_us": statistics.median(texts) / 1000,
+        "adversarial_p99_us": _percentile(texts, 0.99) / 1000,
+        "adversarial_worst_us": worst / 1000,
+        "adversarial_worst_shape": shape,
+    }
+    notes: list[str] = []
+    if item.request_durations:
+        requests = sorted(item.request_durations)
+        fields.update(
+            requests=len(requests),
+            request_median_ms=statistics.median(requests) / 1e6,
+            request_p99_ms=_percentile(requests, 0.99) / 1e6,
+            request_worst_ms=requests[-1] / 1e6,
+        )
+        if item.engine == "suggestfilter" and requests[-1] / 1e6 > TARGET_REQUEST_MS:
+            notes.append(f"request over {TARGET_REQUEST_MS:.0f} ms target")
+    if item.engine == "suggestfilter" and worst / 1000 > TARGET_TEXT_US:
+        notes.insert(0, f"text over {TARGET_TEXT_US / 1000:.0f} ms target")
+    if not item.adversarial_complete:
+        notes.append("time budget reached")
+    fields["adversarial_note"] = "; ".join(notes)
+    return fields
+
+
 def _row(item: _Built, terms: int, inputs: int) -> BenchRow:
     durations = sorted(item.durations)
     return BenchRow(
@@ -338,7 +510,27 @@ def _row(item: _Built, terms: int, inputs: int) -> BenchRow:
         p99_us=durations[min(len(durations) - 1, int(len(durations) * 0.99))] / 1000,
         samples=len(durations),
         note="" if len(durations) >= inputs else "time budget reached",
+        worst_us=durations[-1] / 1000,
+        **_adversarial_fields(item),
     )
+
+
+def _adversarial_inputs(
+    terms: Sequence[str], texts: int, requests: int
+) -> tuple[list[AdversarialText], list[list[AdversarialText]], list[AdversarialText]]:
+    """The timed texts, the requests (a query and 50 suggestions each) and a warm-up.
+
+    One corpus, cut in three, so that no text repeats across the parts.
+    """
+    per_request = REQUEST_SUGGESTIONS + 1
+    warmup = min(texts, WARMUP // 10)
+    corpus = adversarial_corpus(terms, texts + requests * per_request + warmup, seed=SEED + 11)
+    timed = corpus[:texts]
+    grouped = [
+        corpus[texts + index * per_request : texts + (index + 1) * per_request]
+        for index in range(requests)
+    ]
+    return timed, grouped, corpus[texts + requests * per_request :]
 
 
 def bench_size(
@@ -346,9 +538,16 @@ def bench_size(
     inputs: Sequence[tuple[str, SuggestionKind]],
     engines: Sequence[str] = ENGINES,
     *,
+    adversarial: int = 0,
+    requests: int = 0,
     log: IO[str] | None = None,
 ) -> list[BenchRow]:
-    """Build each engine over ``terms`` and time them, interleaved, on ``inputs``."""
+    """Build each engine over ``terms`` and time them, interleaved, on ``inputs``.
+
+    Then, when ``adversarial`` is positive, the CPU time of each engine on
+    that many adversarial texts and ``requests`` requests of 50 suggestions
+    (:mod:`suggestfilter.loadtest._adversarial`), for the worst case.
+    """
     skipped = [
         BenchRow(engine=engine, terms=len(terms), note=SKIP_REASONS[engine])
         for engine in engines
@@ -362,6 +561,9 @@ def bench_size(
         print(f"  timing {', '.join(item.engine for item in built)} interleaved", file=log)
     warmup = synthetic_suggestions(min(WARMUP, len(inputs)), list(terms[:1000]), seed=SEED + 7)
     _time_interleaved(built, inputs, warmup, log)
+    if adversarial > 0:
+        corpus, grouped, adversarial_warmup = _adversarial_inputs(terms, adversarial, requests)
+        _time_adversarial(built, corpus, grouped, adversarial_warmup, log)
     rows = [_row(item, len(terms), len(inputs)) for item in built] + skipped
     order = {engine: index for index, engine in enumerate(engines)}
     rows.sort(key=lambda row: order[row.engine])
@@ -376,16 +578,24 @@ def run_core_bench(
     *,
     samples: int = 20_000,
     engines: Sequence[str] = ENGINES,
+    adversarial: int = 0,
+    requests: int = 0,
     log: IO[str] | None = None,
 ) -> list[BenchRow]:
-    """Every engine at every size; progress goes to ``log`` (e.g. stderr)."""
+    """Every engine at every size; progress goes to ``log`` (e.g. stderr).
+
+    ``adversarial`` texts and ``requests`` 50-suggestion requests give the
+    worst-case figures (none when ``adversarial`` is 0).
+    """
     rows: list[BenchRow] = []
     for size in sizes:
         if log is not None:
             print(f"bench: {size:,} terms: generating list and inputs", file=log)
         terms = synthetic_terms(size)
         inputs = synthetic_suggestions(samples, terms)
-        size_rows = bench_size(terms, inputs, engines, log=log)
+        size_rows = bench_size(
+            terms, inputs, engines, adversarial=adversarial, requests=requests, log=log
+        )
         rows.extend(size_rows)
         if log is not None:
             for line in format_table(size_rows).splitlines()[2:]:
