@@ -15,7 +15,7 @@ from suggestfilter._errors import (
     RateLimitedError,
     SuggestFilterError,
 )
-from suggestfilter._model import Action, KeystrokeDecision, SuggestionKind, Verdict
+from suggestfilter._model import Action, KeystrokeDecision, SuggestionKind, Verdict, WorkBudget
 from suggestfilter.client import (
     DEFAULT_DEADLINE_S,
     FilterClient,
@@ -174,10 +174,15 @@ class _StallingMatcher:
         self.term_count = real.term_count
 
     def decide(
-        self, query: str, suggestions: Sequence[tuple[str, SuggestionKind]], locale: str
+        self,
+        query: str,
+        suggestions: Sequence[tuple[str, SuggestionKind]],
+        locale: str,
+        *,
+        budget: WorkBudget | None = None,
     ) -> KeystrokeDecision:
         self.release.wait(10)
-        return self.real.decide(query, suggestions, locale)
+        return self.real.decide(query, suggestions, locale, budget=budget)
 
 
 def test_expired_deadline_fails_closed(matcher: Matcher) -> None:
