@@ -251,7 +251,8 @@ class Matcher:
         Matches an ALLOW entry covers are listed with ``suppressed=True``.
         When the display order of the text differs from its logical order,
         its folded form is ``displayed`` and its matches follow, marked
-        ``displayed=True``; the verdicts are the stronger of the two orders'.
+        ``displayed=True`` (those not found on the same characters in the
+        logical order); the verdicts are the stronger of the two orders'.
         """
         language = language_of(locale)
         judge = self._judge
@@ -267,9 +268,11 @@ class Matcher:
             shown = self._scanner.analyse(reading, kind, language)
             shown_standing, shown_suppressed = split_by_allows(shown.matches)
             displayed = " ".join(shown.text.folded.split())
-            matches += tuple(
-                _read_from(match, origins, len(text)) for match in shown.explained(shown_suppressed)
-            )
+            seen = {(match.start, match.end, match.rule_id) for match in matches}
+            for match in shown.explained(shown_suppressed):
+                moved = _read_from(match, origins, len(text))
+                if (moved.start, moved.end, moved.rule_id) not in seen:
+                    matches += (moved,)
             suggestion_verdict = stronger(
                 suggestion_verdict, judge.strongest(shown_standing, query=False)
             )
