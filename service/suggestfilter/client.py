@@ -66,6 +66,7 @@ __all__ = [
     "DEFAULT_DEADLINE_S",
     "FRONTEND_CHANNEL_OPTIONS",
     "RETRY_SERVICE_CONFIG",
+    "UNDECIDED_REASON",
     "FilterClient",
     "FilterResult",
     "FilterSessionClient",
