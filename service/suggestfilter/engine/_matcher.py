@@ -196,6 +196,10 @@ class Matcher:
 
     def suggestion_verdict(self, text: str, kind: SuggestionKind, locale: str) -> Verdict:
         """The verdict on one suggestion (ALLOW or BLOCK), with deciding category and rule."""
+        if text.isascii():  # the common case: displayed in logical order
+            if not self._may_match(text, kind):
+                return ALLOWED
+            return self._analysed_verdict(text, kind, language_of(locale), False)
         return self._verdict(text, kind, language_of(locale), False)
 
     def query_verdict(self, text: str, locale: str) -> Verdict:
@@ -289,12 +293,14 @@ class Matcher:
 
     def _verdict(self, text: str, kind: SuggestionKind, language: str, query: bool) -> Verdict:
         """The stronger verdict of the logical and the display order of ``text``."""
+        if text.isascii():  # displayed in logical order
+            if not self._may_match(text, kind):
+                return ALLOWED
+            return self._analysed_verdict(text, kind, language, query)
         if self._may_match(text, kind):
             verdict = self._analysed_verdict(text, kind, language, query)
         else:
             verdict = ALLOWED
-        if text.isascii():  # ASCII text is displayed in logical order
-            return verdict
         reading = display_order(text)
         if reading is None or not self._may_match(reading, kind):
             return verdict
