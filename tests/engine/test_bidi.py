@@ -146,7 +146,7 @@ def test_explain_shows_the_displayed_match_on_the_original_characters(matcher: M
     text = f"free {RLO}drowdab{PDF} videos"
     explanation = matcher.explain(text, Q, "en")
     assert explanation.folded == "free drowdab videos"
-    assert explanation.displayed == "free badword videos"
+    assert explanation.display_folded == "free badword videos"
     (match,) = explanation.matches
     assert (match.start, match.end, match.rule_id, match.displayed) == (6, 13, "r-badword", True)
     assert text[match.start : match.end] == "drowdab"

@@ -231,16 +231,16 @@ class Explanation:
     """Why a text gets its verdict: the folded text and every match.
 
     ``suggestion_verdict`` is the verdict on the text as a suggestion,
-    ``query_verdict`` as a typed query. ``displayed`` is the folded display
-    order when it differs from the logical order (else empty); its matches
-    are marked ``displayed``.
+    ``query_verdict`` as a typed query. ``display_folded`` is the folded
+    display order when it differs from the logical order (else empty); its
+    matches are marked ``displayed``.
     """
 
     folded: str
     matches: tuple[ExplainedMatch, ...]
     suggestion_verdict: Verdict = ALLOWED
     query_verdict: Verdict = ALLOWED
-    displayed: str = ""
+    display_folded: str = ""
 
 
 @dataclass(slots=True)
