@@ -49,6 +49,7 @@ from collections.abc import Callable, Iterable, Sequence
 from suggestfilter._model import (
     ALLOWED,
     UNDECIDED,
+    Action,
     KeystrokeDecision,
     Policy,
     SuggestionKind,
@@ -305,6 +306,8 @@ class Matcher:
             return self._analysed_verdict(text, kind, language, query)
         if self._may_match(text, kind):
             verdict = self._analysed_verdict(text, kind, language, query)
+            if verdict.action is Action.INTERVENE or (not query and verdict.action is Action.BLOCK):
+                return verdict  # nothing stronger to find in the display order
         else:
             verdict = ALLOWED
         reading = display_order(text)
