@@ -4,6 +4,7 @@ and fail-closed behaviour when the server refuses, stalls or goes away.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterator, Sequence
 
@@ -15,16 +16,26 @@ from suggestfilter._errors import (
     RateLimitedError,
     SuggestFilterError,
 )
-from suggestfilter._model import Action, KeystrokeDecision, SuggestionKind, Verdict
+from suggestfilter._model import (
+    UNDECIDED,
+    Action,
+    KeystrokeDecision,
+    SuggestionKind,
+    Verdict,
+    WorkBudget,
+)
 from suggestfilter.client import (
     DEFAULT_DEADLINE_S,
     FilterClient,
     FilterResult,
     InProcessFilterClient,
     Suggestion,
+    _result,
 )
 from suggestfilter.engine import Matcher
+from suggestfilter.rpc._limits import Limits
 from suggestfilter.serving._state import LoadedList
+from suggestfilter.v1 import filter_pb2
 
 H, Q = SuggestionKind.HASHTAG, SuggestionKind.QUERY
 DEADLINE = 5.0  # generous: the tests are about behaviour, not speed
@@ -174,10 +185,15 @@ class _StallingMatcher:
         self.term_count = real.term_count
 
     def decide(
-        self, query: str, suggestions: Sequence[tuple[str, SuggestionKind]], locale: str
+        self,
+        query: str,
+        suggestions: Sequence[tuple[str, SuggestionKind]],
+        locale: str,
+        *,
+        budget: WorkBudget | None = None,
     ) -> KeystrokeDecision:
         self.release.wait(10)
-        return self.real.decide(query, suggestions, locale)
+        return self.real.decide(query, suggestions, locale, budget=budget)
 
 
 def test_expired_deadline_fails_closed(matcher: Matcher) -> None:
@@ -324,6 +340,52 @@ def test_connect_reports_whether_targets_are_reachable(server: RunningServer) ->
         assert client.connect(timeout=DEADLINE)
     with FilterClient(f"127.0.0.1:{free_tcp_port()}") as client:
         assert not client.connect(timeout=0.2)
+
+
+def test_in_process_double_hides_and_counts_what_its_budget_leaves_undecided(
+    matcher: Matcher,
+) -> None:
+    # Clocks a second past the start from the second check on: the query is decided, then
+    # the budget is spent.
+    wall = itertools.chain([0.0, 0.0], itertools.repeat(1.0)).__next__
+    cpu = itertools.chain([0.0], itertools.repeat(1.0)).__next__
+    client = InProcessFilterClient(matcher, budget=WorkBudget(0.02, cpu_clock=cpu, wall_clock=wall))
+    result = client.filter("we", ["weather", "news"])
+    assert result.ok and result.query_verdict == Verdict(Action.ALLOW)
+    assert result.verdicts == (UNDECIDED, UNDECIDED)
+    assert result.allowed == ()
+    assert result.undecided == 2
+    assert client.failure_counts == {"UNDECIDED": 2} and client.failures == 0
+
+
+def test_in_process_double_has_the_servers_budget(matcher: Matcher) -> None:
+    assert InProcessFilterClient(matcher).budget.seconds == Limits().work_budget_ms / 1000 == 0.02
+    limits = Limits(work_budget_ms=5)
+    assert InProcessFilterClient(matcher, limits=limits).budget.seconds == 0.005
+
+
+@pytest.mark.parametrize(
+    "query_undecided", [pytest.param(False, id="suggestion"), pytest.param(True, id="query")]
+)
+def test_client_never_shows_an_undecided_text_whatever_the_response_says(
+    query_undecided: bool,
+) -> None:
+    candidates = [Suggestion("weather"), Suggestion("news")]
+    ok = filter_pb2.Verdict(action=filter_pb2.ACTION_ALLOW)
+    undecided_allow = filter_pb2.Verdict(action=filter_pb2.ACTION_ALLOW, undecided=True)
+    response = filter_pb2.FilterResponse(
+        allowed=[filter_pb2.Suggestion(text="weather"), filter_pb2.Suggestion(text="news")],
+        verdicts=[ok, ok if query_undecided else undecided_allow],
+        query_verdict=undecided_allow if query_undecided else ok,
+        list_version=1,
+    )
+    result = _result(response, candidates)
+    if query_undecided:
+        assert result.query_verdict == UNDECIDED
+        assert result.allowed == ()
+    else:
+        assert result.verdicts[1] == UNDECIDED
+        assert result.allowed == (Suggestion("weather"),)
 
 
 def test_in_process_double_takes_reports(matcher: Matcher) -> None:

@@ -19,6 +19,11 @@ status code (``"UNAVAILABLE"``, ``"DEADLINE_EXCEEDED"``...). The client
 counts failures (:attr:`FilterClient.failures`, per reason in
 :attr:`FilterClient.failure_counts`). It never raises on a filter call.
 
+A server that runs out of its work budget for a keystroke leaves the texts
+it has not decided *undecided*: their verdicts are BLOCK with ``undecided``
+set, they are never in ``allowed`` (an undecided query empties it), and the
+client counts each of them under ``failure_counts["UNDECIDED"]``.
+
 :meth:`FilterClient.session` answers keystrokes over one FilterSession
 stream, which costs the server about half as much per keystroke.
 
@@ -42,11 +47,13 @@ import grpc
 
 from suggestfilter._errors import InvalidInputError, NotServingError, SuggestFilterError
 from suggestfilter._model import (
+    UNDECIDED,
     Action,
     InterventionNotice,
     KeystrokeDecision,
     SuggestionKind,
     Verdict,
+    WorkBudget,
 )
 from suggestfilter.rpc._limits import Limits, validate_keystroke, validate_report
 from suggestfilter.rpc._status import error_from_rpc, error_from_status
@@ -59,6 +66,7 @@ __all__ = [
     "DEFAULT_DEADLINE_S",
     "FRONTEND_CHANNEL_OPTIONS",
     "RETRY_SERVICE_CONFIG",
+    "UNDECIDED_REASON",
     "FilterClient",
     "FilterResult",
     "FilterSessionClient",
@@ -67,6 +75,9 @@ __all__ = [
 ]
 
 _LOGGER = logging.getLogger(__name__)
+
+UNDECIDED_REASON = "UNDECIDED"
+"""The key of ``failure_counts`` that counts the texts a server left undecided."""
 
 DEFAULT_DEADLINE_S = 0.025
 """The default deadline of one filter call: 25 ms."""
@@ -135,7 +146,10 @@ class FilterResult:
     ``query_verdict``: the verdict on the typed query (None when failed).
     ``intervention``: the message to show instead of suggestions, when the
     query verdict is INTERVENE. ``list_version``: the term-list version that
-    decided (0 when failed). ``ok``: the service answered; when not,
+    decided (0 when failed). A verdict with ``undecided`` set is on a text the
+    server had no time left to decide: it is BLOCK and never allowed (an
+    undecided query verdict empties ``allowed``); :attr:`undecided` counts
+    them. ``ok``: the service answered; when not,
     ``reason`` is the gRPC status code name of the failure and ``error`` the
     exception that failure stands for (the status turned back into its
     :mod:`suggestfilter._errors` class, with the server's message), for a log
@@ -155,6 +169,14 @@ class FilterResult:
     def failed(self) -> bool:
         """The call failed and this result shows nothing."""
         return not self.ok
+
+    @property
+    def undecided(self) -> int:
+        """How many texts (suggestions, and the query) the server left undecided."""
+        count = sum(1 for verdict in self.verdicts if verdict.undecided)
+        if self.query_verdict is not None and self.query_verdict.undecided:
+            count += 1
+        return count
 
     @classmethod
     def fail_closed(cls, reason: str, error: SuggestFilterError | None = None) -> FilterResult:
@@ -203,31 +225,47 @@ def _request(
 
 
 def _verdict(message: filter_pb2.Verdict) -> Verdict:
+    if message.undecided:
+        return UNDECIDED  # BLOCK, whatever action the message names
     return Verdict(Action(message.action), message.category, message.rule_id)
 
 
 _MALFORMED = "the server's response is malformed"
 
 
-def _result(response: filter_pb2.FilterResponse, request_size: int) -> FilterResult:
-    """Convert a response; a malformed one (wrong verdict count, no version) fails closed."""
+def _result(response: filter_pb2.FilterResponse, candidates: Sequence[Suggestion]) -> FilterResult:
+    """Convert a response; a malformed one (wrong verdict count, no version) fails closed.
+
+    No undecided suggestion is ever in ``allowed``, and an undecided query
+    empties it, whatever the response says.
+    """
     try:
         verdicts = tuple(_verdict(message) for message in response.verdicts)
         query_verdict = _verdict(response.query_verdict)
         kinds = [SuggestionKind(message.kind) for message in response.allowed]
     except ValueError:
         return FilterResult.fail_closed("INTERNAL", SuggestFilterError(_MALFORMED))
-    if len(verdicts) != request_size or response.list_version < 1:
+    if len(verdicts) != len(candidates) or response.list_version < 1:
         return FilterResult.fail_closed("INTERNAL", SuggestFilterError(_MALFORMED))
     intervention = None
     if response.HasField("intervention"):
         notice = response.intervention
         intervention = InterventionNotice(notice.category, notice.message, notice.help_url)
+    allowed = tuple(
+        Suggestion(message.text, kind)
+        for message, kind in zip(response.allowed, kinds, strict=True)
+    )
+    if query_verdict.undecided:
+        allowed = ()
+    elif allowed and any(verdict.undecided for verdict in verdicts):
+        hidden = {
+            candidate
+            for candidate, verdict in zip(candidates, verdicts, strict=True)
+            if verdict.undecided
+        }
+        allowed = tuple(suggestion for suggestion in allowed if suggestion not in hidden)
     return FilterResult(
-        allowed=tuple(
-            Suggestion(message.text, kind)
-            for message, kind in zip(response.allowed, kinds, strict=True)
-        ),
+        allowed=allowed,
         verdicts=verdicts,
         query_verdict=query_verdict,
         intervention=intervention,
@@ -248,6 +286,19 @@ class _FailureCounter:
         with self._lock:
             self.total += 1
             self._counts[reason] = self._counts.get(reason, 0) + 1
+        self._hook(reason)
+
+    def add_undecided(self, result: FilterResult) -> None:
+        """Count the texts ``result`` leaves undecided (not failed calls: ``total`` stays)."""
+        undecided = result.undecided
+        if not undecided:
+            return
+        with self._lock:
+            self._counts[UNDECIDED_REASON] = self._counts.get(UNDECIDED_REASON, 0) + undecided
+        for _ in range(undecided):
+            self._hook(UNDECIDED_REASON)
+
+    def _hook(self, reason: str) -> None:
         if self._on_failure is not None:
             try:
                 self._on_failure(reason)
@@ -271,7 +322,8 @@ class _FailClosedCounting:
 
     @property
     def failure_counts(self) -> dict[str, int]:
-        """Failed calls by reason (gRPC status code name)."""
+        """Failed calls by reason (gRPC status code name); under ``UNDECIDED``, the texts
+        (suggestions and queries) of answered calls that the server left undecided."""
         return self._failures.snapshot()
 
     def _failed(self, reason: str, error: SuggestFilterError | None = None) -> FilterResult:
@@ -291,7 +343,8 @@ class FilterClient(_FailClosedCounting):
     credentials for TLS; plaintext when None. ``options``: gRPC channel options,
     added to (and overriding by name) :data:`FRONTEND_CHANNEL_OPTIONS`, which
     retry a call that races a hot reload. ``on_failure(reason)`` is called
-    for every failed call, e.g. to count it in the frontend's own metrics
+    for every failed call, and with ``"UNDECIDED"`` for every text the
+    server left undecided, e.g. to count them in the frontend's own metrics
     (this module imports no metrics library). Thread-safe; close it when done
     (or use it as a context manager).
     """
@@ -362,9 +415,11 @@ class FilterClient(_FailClosedCounting):
             response = self._stub().Filter(request, timeout=deadline or self.deadline)
         except grpc.RpcError as error:
             return self._failed_call(error)
-        result = _result(response, len(candidates))
+        result = _result(response, candidates)
         if not result.ok:
             self._failures.add(result.reason)
+        else:
+            self._failures.add_undecided(result)
         return result
 
     def report(
@@ -488,10 +543,12 @@ class FilterSessionClient:
         if isinstance(answer, grpc.RpcError):
             self._reset()
             return self._client._failed_call(answer)
-        result = _result(answer, len(candidates))
+        result = _result(answer, candidates)
         if not result.ok:
             self._reset()
             self._client._failures.add(result.reason)
+        else:
+            self._client._failures.add_undecided(result)
         return result
 
     def close(self) -> None:
@@ -509,7 +566,9 @@ class InProcessFilterClient(_FailClosedCounting):
     """A test double of :class:`FilterClient` answered by a Matcher in this process.
 
     Validates requests with the same :class:`Limits` as the server (a refused
-    request fails closed with ``INVALID_ARGUMENT``). Set :attr:`fail_with` to a
+    request fails closed with ``INVALID_ARGUMENT``) and decides them within
+    the same work budget (``budget``, by default the limits'), counting
+    undecided texts as the real client does. Set :attr:`fail_with` to a
     status code name (``"UNAVAILABLE"``) to make every call fail closed, as
     when the service is down; ``matcher=None`` behaves as a server with no
     list loaded.
@@ -521,10 +580,12 @@ class InProcessFilterClient(_FailClosedCounting):
         *,
         list_version: int = 1,
         limits: Limits | None = None,
+        budget: WorkBudget | None = None,
     ) -> None:
         self.matcher = matcher
         self.list_version = list_version
         self.limits = limits or Limits()
+        self.budget = budget or self.limits.work_budget
         self.fail_with: str | None = None
         self.reports: list[tuple[str, SuggestionKind, str, str, str]] = []
         """Reports received, as ``(text, kind, locale, reason, reporter)``."""
@@ -548,8 +609,10 @@ class InProcessFilterClient(_FailClosedCounting):
             pairs = validate_keystroke(query, candidates, locale, self.limits)
         except InvalidInputError as error:
             return self._failed("INVALID_ARGUMENT", error)
-        decision = self.matcher.decide(query, pairs, locale)
-        return FilterResult.from_decision(candidates, decision, self.list_version)
+        decision = self.matcher.decide(query, pairs, locale, budget=self.budget)
+        result = FilterResult.from_decision(candidates, decision, self.list_version)
+        self._failures.add_undecided(result)
+        return result
 
     def report(
         self,

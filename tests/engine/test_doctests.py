@@ -1,4 +1,5 @@
-"""The runnable examples in the docstrings of MatchMode and Matcher hold."""
+"""The runnable examples in the docstrings of MatchMode, WorkBudget, Matcher and the
+display order hold."""
 
 from __future__ import annotations
 
@@ -7,14 +8,15 @@ from types import ModuleType
 
 import pytest
 from suggestfilter import _model
-from suggestfilter.engine import _matcher
+from suggestfilter.engine import _bidi, _matcher
 
 
 @pytest.mark.parametrize(
     ("module", "examples"),
     [
-        pytest.param(_model, 6, id="MatchMode"),
-        pytest.param(_matcher, 8, id="Matcher"),
+        pytest.param(_model, 10, id="MatchMode-WorkBudget"),
+        pytest.param(_matcher, 14, id="Matcher"),
+        pytest.param(_bidi, 3, id="display-order"),
     ],
 )
 def test_docstring_examples_run(module: ModuleType, examples: int) -> None:

@@ -465,7 +465,9 @@ class _ExplodingMatcher:
 
     term_count = 0
 
-    def decide(self, query: str, suggestions: object, locale: str) -> KeystrokeDecision:
+    def decide(
+        self, query: str, suggestions: object, locale: str, *, budget: object = None
+    ) -> KeystrokeDecision:
         raise ValueError(f"exploded on {query!r}")
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from suggestfilter._errors import InvalidInputError
+from suggestfilter.rpc._limits import Limits
 from suggestfilter.serving._metrics_http import (
     prepare_multiprocess_dir,
     switch_to_multiprocess_mode,
@@ -42,6 +43,7 @@ _DEFAULT_PORT = 50051
 _DEFAULT_ADMIN_PORT = 50052
 _DEFAULT_METRICS_PORT = 9464
 _DEFAULT_INPLACE_MAX_TERMS = 20000
+_DEFAULT_WORK_BUDGET_MS = 20.0
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -130,6 +132,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ),
     )
     parser.add_argument(
+        "--work-budget-ms",
+        type=float,
+        default=_DEFAULT_WORK_BUDGET_MS,
+        metavar="MS",
+        help=(
+            "CPU milliseconds a worker may spend deciding one keystroke; the suggestions not "
+            "decided by then are hidden and counted as undecided "
+            f"({_DEFAULT_WORK_BUDGET_MS:g})"
+        ),
+    )
+    parser.add_argument(
         "--tokens-file",
         default=None,
         help="admin bearer tokens (name role sha256 per line); also SUGGESTFILTER_ADMIN_TOKENS",
@@ -177,6 +190,8 @@ def _validate(args: argparse.Namespace) -> None:
         raise InvalidInputError("--poll-interval", "must be positive")
     if args.inplace_max_terms < 0:
         raise InvalidInputError("--inplace-max-terms", "must be 0 or more")
+    if not args.work_budget_ms > 0:
+        raise InvalidInputError("--work-budget-ms", "must be positive")
     if args.demo and args.db is not None:
         raise InvalidInputError("--demo", "serves its own store; leave out --db")
 
@@ -244,6 +259,7 @@ def _serve(args: argparse.Namespace, location: str, metrics_dir: str) -> int:
         poll_interval=args.poll_interval,
         threads=args.threads,
         inplace_max_terms=args.inplace_max_terms,
+        limits=Limits(work_budget_ms=args.work_budget_ms),
         tokens=tokens,
         metrics_dir=metrics_dir,
         public_tls=_tls_files(args, "tls"),

@@ -208,7 +208,13 @@ class _Boundaries:
 
 @dataclass(frozen=True, slots=True)
 class ExplainedMatch:
-    """One match in a text: half-open span in the original text, and its rule."""
+    """One match in a text: half-open span in the original text, and its rule.
+
+    ``displayed``: the match was found in the text's display order
+    (:mod:`~suggestfilter.engine._bidi`), not in its logical order; its span
+    is the smallest span of the text that holds every character it was read
+    from, or the whole text when that mapping is unknown.
+    """
 
     start: int
     end: int
@@ -217,6 +223,7 @@ class ExplainedMatch:
     kind: EntryKind
     match: MatchMode
     suppressed: bool
+    displayed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,13 +231,16 @@ class Explanation:
     """Why a text gets its verdict: the folded text and every match.
 
     ``suggestion_verdict`` is the verdict on the text as a suggestion,
-    ``query_verdict`` as a typed query.
+    ``query_verdict`` as a typed query. ``display_folded`` is the folded
+    display order when it differs from the logical order (else empty); its
+    matches are marked ``displayed``.
     """
 
     folded: str
     matches: tuple[ExplainedMatch, ...]
     suggestion_verdict: Verdict = ALLOWED
     query_verdict: Verdict = ALLOWED
+    display_folded: str = ""
 
 
 @dataclass(slots=True)

@@ -27,6 +27,13 @@ Semantics (one place; see also :class:`~suggestfilter._model.MatchMode`):
 - An ALLOW entry suppresses every BLOCK match whose span it covers.
 - When several matches remain, the strongest action wins (INTERVENE > BLOCK
   > ALLOW), then the earliest, then the longest, then the smallest rule id.
+- Display order: a text that holds a bidirectional control or right-to-left
+  script is also matched in the order a reader sees it
+  (:mod:`suggestfilter.engine._bidi`): ``\u202edrowdab`` displays, and is
+  blocked as, ``badword``. The stronger of the two verdicts wins.
+- Work budget: :meth:`Matcher.decide` given a :class:`WorkBudget` decides the
+  query, then the suggestions in order, until the budget is spent; every
+  text not decided by then gets ``UNDECIDED`` (BLOCK, never shown).
 
 The work is split three ways: :mod:`~suggestfilter.engine._compile` builds
 the tables from entries, :mod:`~suggestfilter.engine._analysis` runs text
@@ -36,19 +43,24 @@ verdicts. :class:`Matcher` ties them together and caches verdicts.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 
 from suggestfilter._model import (
     ALLOWED,
+    UNDECIDED,
+    Action,
     KeystrokeDecision,
     Policy,
     SuggestionKind,
     TermEntry,
     Verdict,
+    WorkBudget,
 )
 from suggestfilter.engine._analysis import ExplainedMatch, Explanation, Scanner
+from suggestfilter.engine._bidi import display_order, display_order_with_origins
 from suggestfilter.engine._compile import CompiledTerms, compile_terms, language_of
-from suggestfilter.engine._policy import Judge, split_by_allows
+from suggestfilter.engine._policy import Judge, split_by_allows, stronger
 
 __all__ = ["ExplainedMatch", "Explanation", "Matcher"]
 
@@ -92,6 +104,21 @@ class Matcher:
     >>> matcher.suggestion_verdict("zorbington zorbs", QUERY, "en").rule_id
     'r-zorb'
 
+    Text is matched as it is displayed, too: a right-to-left override shows
+    ``drowdab`` as ``badword``.
+
+    >>> matcher.suggestion_verdict("free \u202edrowdab\u202c videos", QUERY, "en").rule_id
+    'r-badword'
+
+    With a work budget, what is not decided when it runs out fails closed.
+
+    >>> from suggestfilter._model import WorkBudget
+    >>> clock = iter(range(100)).__next__  # a clock that moves one second per reading
+    >>> budget = WorkBudget(3.5, cpu_clock=clock, wall_clock=clock)
+    >>> decision = matcher.decide("how to", [("a", QUERY), ("b", QUERY)], "en", budget=budget)
+    >>> [verdict.undecided for verdict in decision.suggestion_verdicts]
+    [False, True]
+
     How it decides: plain text (letters and spaces, most suggestions) is
     settled by squeezing its words and looking them up in a table of the
     terms' one-word forms (no automaton: the cost does not grow with the
@@ -100,7 +127,13 @@ class Matcher:
     by one pyahocorasick scan of its squeezed joined tokens. Only text that
     may match goes through the full analysis (boundaries, runs, locales,
     allow entries, hashtag segmentation), whose verdicts are cached per
-    matcher, keyed by (text, kind, language, context).
+    matcher, keyed by (text, kind, language, context). Text that holds a
+    bidirectional control or right-to-left script is also laid out by the
+    Unicode Bidirectional Algorithm (about 5 us at 20 characters, 80 us at
+    512) and, when its display order differs and may match, analysed in that
+    order too; ASCII text skips that with one ``str.isascii`` (measured: no
+    change in the median below), other text with one regular-expression
+    search (about 0.3 us).
 
     Measured with ``suggestfilter bench --sizes 1000,100000,1000000 --samples
     20000`` (synthetic pseudo-word terms; 20,000 distinct suggestions of 2-6
@@ -170,9 +203,11 @@ class Matcher:
 
     def suggestion_verdict(self, text: str, kind: SuggestionKind, locale: str) -> Verdict:
         """The verdict on one suggestion (ALLOW or BLOCK), with deciding category and rule."""
-        if not self._may_match(text, kind):
-            return ALLOWED
-        return self._analysed_verdict(text, kind, language_of(locale), False)
+        if text.isascii():  # the common case: displayed in logical order
+            if not self._may_match(text, kind):
+                return ALLOWED
+            return self._analysed_verdict(text, kind, language_of(locale), False)
+        return self._verdict(text, kind, language_of(locale), False)
 
     def query_verdict(self, text: str, locale: str) -> Verdict:
         """The verdict on a typed query (ALLOW, BLOCK or INTERVENE)."""
@@ -183,16 +218,37 @@ class Matcher:
         query: str,
         suggestions: Sequence[tuple[str, SuggestionKind]],
         locale: str,
+        *,
+        budget: WorkBudget | None = None,
     ) -> KeystrokeDecision:
         """Decide one keystroke: a verdict per suggestion, on the query, and the intervention.
 
         When the query verdict is BLOCK or INTERVENE no suggestion is allowed.
         The intervention message falls back from the request's language to
-        English, then to the first language the category defines.
+        English, then to the first language the category defines. With a
+        ``budget``, the texts (the query first, then the suggestions in
+        order) not decided when it is spent get ``UNDECIDED``: BLOCK, never
+        allowed; an undecided query hides every suggestion.
         """
         language = language_of(locale)
-        query_verdict = self._verdict(query, SuggestionKind.QUERY, language, True)
-        verdicts = tuple(self._verdict(text, kind, language, False) for text, kind in suggestions)
+        verdict = self._verdict
+        if budget is None:
+            query_verdict = verdict(query, SuggestionKind.QUERY, language, True)
+            verdicts = tuple(verdict(text, kind, language, False) for text, kind in suggestions)
+            return self._judge.keystroke(query_verdict, verdicts, language)
+        spent = budget.start()
+        if spent():
+            query_verdict = UNDECIDED
+            verdicts = (UNDECIDED,) * len(suggestions)
+        else:
+            query_verdict = verdict(query, SuggestionKind.QUERY, language, True)
+            decided: list[Verdict] = []
+            for index, (text, kind) in enumerate(suggestions):
+                if spent():
+                    decided.extend([UNDECIDED] * (len(suggestions) - index))
+                    break
+                decided.append(verdict(text, kind, language, False))
+            verdicts = tuple(decided)
         return self._judge.keystroke(query_verdict, verdicts, language)
 
     def explain(
@@ -204,22 +260,60 @@ class Matcher:
         """The folded text and every match with its span in ``text``, rule and category.
 
         Matches an ALLOW entry covers are listed with ``suppressed=True``.
+        When the display order of the text differs from its logical order,
+        its folded form is ``display_folded`` and its matches follow, marked
+        ``displayed=True`` (those not found on the same characters in the
+        logical order); the verdicts are the stronger of the two orders'.
         """
-        analysis = self._scanner.analyse(text, kind, language_of(locale))
+        language = language_of(locale)
+        judge = self._judge
+        analysis = self._scanner.analyse(text, kind, language)
         standing, suppressed = split_by_allows(analysis.matches)
+        matches = analysis.explained(suppressed)
+        suggestion_verdict = judge.strongest(standing, query=False)
+        query_verdict = judge.strongest(standing, query=True)
+        display_folded = ""
+        display = display_order_with_origins(text)
+        if display is not None:
+            reading, origins = display
+            shown = self._scanner.analyse(reading, kind, language)
+            shown_standing, shown_suppressed = split_by_allows(shown.matches)
+            display_folded = " ".join(shown.text.folded.split())
+            seen = {(match.start, match.end, match.rule_id) for match in matches}
+            for match in shown.explained(shown_suppressed):
+                moved = _read_from(match, origins, len(text))
+                if (moved.start, moved.end, moved.rule_id) not in seen:
+                    matches += (moved,)
+            suggestion_verdict = stronger(
+                suggestion_verdict, judge.strongest(shown_standing, query=False)
+            )
+            query_verdict = stronger(query_verdict, judge.strongest(shown_standing, query=True))
         return Explanation(
             folded=" ".join(analysis.text.folded.split()),
-            matches=analysis.explained(suppressed),
-            suggestion_verdict=self._judge.strongest(standing, query=False),
-            query_verdict=self._judge.strongest(standing, query=True),
+            matches=matches,
+            suggestion_verdict=suggestion_verdict,
+            query_verdict=query_verdict,
+            display_folded=display_folded,
         )
 
     # -- internals --------------------------------------------------------------------
 
     def _verdict(self, text: str, kind: SuggestionKind, language: str, query: bool) -> Verdict:
-        if not self._may_match(text, kind):
-            return ALLOWED
-        return self._analysed_verdict(text, kind, language, query)
+        """The stronger verdict of the logical and the display order of ``text``."""
+        if text.isascii():  # displayed in logical order
+            if not self._may_match(text, kind):
+                return ALLOWED
+            return self._analysed_verdict(text, kind, language, query)
+        if self._may_match(text, kind):
+            verdict = self._analysed_verdict(text, kind, language, query)
+            if verdict.action is Action.INTERVENE or (not query and verdict.action is Action.BLOCK):
+                return verdict  # nothing stronger to find in the display order
+        else:
+            verdict = ALLOWED
+        reading = display_order(text)
+        if reading is None or not self._may_match(reading, kind):
+            return verdict
+        return stronger(verdict, self._analysed_verdict(reading, kind, language, query))
 
     def _analysed_verdict(
         self, text: str, kind: SuggestionKind, language: str, query: bool
@@ -243,3 +337,17 @@ class Matcher:
                 cache.clear()
         cache[key] = verdict
         return verdict
+
+
+def _read_from(match: ExplainedMatch, origins: list[int] | None, length: int) -> ExplainedMatch:
+    """A match of the display order, marked so, its span moved to the original text.
+
+    ``origins`` gives per character of the display order its index in the
+    original text (None: unknown, and the span is the whole text).
+    """
+    if origins is None:
+        start, end = 0, length
+    else:
+        read_from = origins[match.start : match.end]
+        start, end = min(read_from), max(read_from) + 1
+    return dataclasses.replace(match, start=start, end=end, displayed=True)

@@ -7,7 +7,9 @@ Two rules, each stated once here:
 - Of the BLOCK matches that stand, the category's action for the text's role
   (``query`` for a typed query, ``suggestions`` for a suggestion) decides;
   the strongest action wins (INTERVENE > BLOCK > ALLOW), then the earliest
-  match, then the longest, then the smallest rule id.
+  match, then the longest, then the smallest rule id. Of two verdicts on
+  one text (its logical and its display order), the stronger action wins
+  (:func:`stronger`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,13 @@ from suggestfilter._model import (
 from suggestfilter.engine._analysis import Match
 
 _ACTION_STRENGTH = {Action.ALLOW: 0, Action.BLOCK: 1, Action.INTERVENE: 2}
+
+
+def stronger(first: Verdict, second: Verdict) -> Verdict:
+    """The verdict with the stronger action (INTERVENE > BLOCK > ALLOW); ``first`` on a tie."""
+    if _ACTION_STRENGTH[second.action] > _ACTION_STRENGTH[first.action]:
+        return second
+    return first
 
 
 def split_by_allows(matches: Sequence[Match]) -> tuple[list[Match], list[Match]]:

@@ -14,7 +14,14 @@ Defaults (all configurable through :class:`Limits`):
   ``fr``, ``fr-FR``, ``zh-Hant-TW``, ``es-419``) of at most 35 characters;
   ``fr_FR`` is not well-formed;
 - a suggestion kind is one the proto defines (``UNSPECIFIED`` included);
-- a report's reason is at most 1000 characters, its reporter at most 256.
+- a report's reason is at most 1000 characters, its reporter at most 256;
+- deciding one keystroke may take 20 ms of CPU time (``work_budget_ms``, a
+  :class:`~suggestfilter._model.WorkBudget`); the texts not decided when it
+  runs out fail closed (BLOCK, marked undecided). 20 ms is below the
+  frontends' 25 ms deadline, so a worker stops deciding a request whose
+  answer would come too late anyway and moves on to the next; it is ten
+  times the stated worst case of one adversarial text (2 ms), and an
+  ordinary keystroke takes well under a millisecond.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from suggestfilter._errors import InvalidInputError
-from suggestfilter._model import SuggestionKind
+from suggestfilter._model import SuggestionKind, WorkBudget
 
 _KINDS: dict[int, SuggestionKind] = {int(kind): kind for kind in SuggestionKind}
 
@@ -63,6 +70,7 @@ class Limits:
     max_locale_chars: int = 35
     max_reason_chars: int = 1000
     max_reporter_chars: int = 256
+    work_budget_ms: float = 20.0
 
     def __post_init__(self) -> None:
         for name in (
@@ -75,6 +83,13 @@ class Limits:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"Limits.{name} must be a positive integer")
+        if not isinstance(self.work_budget_ms, int | float) or not self.work_budget_ms > 0:
+            raise ValueError("Limits.work_budget_ms must be a positive number")
+
+    @property
+    def work_budget(self) -> WorkBudget:
+        """The work budget of one keystroke (``work_budget_ms`` of thread CPU time)."""
+        return WorkBudget(self.work_budget_ms / 1000)
 
     @property
     def max_message_bytes(self) -> int:

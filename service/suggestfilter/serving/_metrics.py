@@ -14,7 +14,11 @@ Metrics:
 - ``suggestfilter_requests_total{method, code}``: finished requests; a
   FilterSession counts one per stream message.
 - ``suggestfilter_verdicts_total{subject, category, action}``: verdicts,
-  ``subject`` is ``suggestion`` or ``query``; ``category`` is empty for ALLOW.
+  ``subject`` is ``suggestion`` or ``query``; ``category`` is empty for ALLOW
+  and for a text left undecided (counted as BLOCK).
+- ``suggestfilter_undecided_suggestions_total{subject}``: texts left
+  undecided because their request's work budget ran out (they fail closed);
+  ``subject`` as above.
 - ``suggestfilter_request_seconds{method}``: server time per request (per
   stream message), from validation to the built response.
 - ``suggestfilter_list_version``: the published term-list version this
@@ -60,6 +64,13 @@ VERDICTS = Counter(
     "suggestfilter_verdicts",
     "Verdicts by subject (suggestion or query), deciding category and action.",
     ["subject", "category", "action"],
+)
+
+UNDECIDED = Counter(
+    "suggestfilter_undecided_suggestions",
+    "Texts (subject: suggestion or query) left undecided, and so blocked, because their "
+    "request's work budget ran out.",
+    ["subject"],
 )
 
 REQUEST_SECONDS = Histogram(

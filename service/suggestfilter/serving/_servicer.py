@@ -5,7 +5,10 @@ matcher of the list being served (read once per request from
 :class:`ServingState`), and answered with one verdict per suggestion, the
 query verdict, the intervention when the query verdict is INTERVENE, and the
 list version. Before a list is loaded every keystroke is refused with
-UNAVAILABLE (fail closed).
+UNAVAILABLE (fail closed). Deciding a keystroke has a work budget
+(``Limits.work_budget_ms``): the texts not decided when it runs out are
+BLOCK with ``undecided`` set, never allowed, and counted in
+``suggestfilter_undecided_suggestions_total``.
 
 Errors become gRPC statuses in :mod:`suggestfilter.rpc._status` only. No text
 of a request reaches a log, an error message or a metric label.
@@ -129,6 +132,8 @@ class _VerdictCounter:
         self._children: dict[tuple[str, str, Action], Counter] = {}
         self._allowed_suggestions = _metrics.VERDICTS.labels("suggestion", "", "ALLOW")
         self._allowed_queries = _metrics.VERDICTS.labels("query", "", "ALLOW")
+        self._undecided_suggestions = _metrics.UNDECIDED.labels("suggestion")
+        self._undecided_queries = _metrics.UNDECIDED.labels("query")
 
     def _child(self, subject: str, category: str, action: Action) -> Counter:
         key = (subject, category, action)
@@ -146,8 +151,11 @@ class _VerdictCounter:
             self._allowed_queries.inc()
         else:
             self._child("query", query_verdict.category, query_verdict.action).inc()
+            if query_verdict.undecided:
+                self._undecided_queries.inc()
         allowed = 0
         others: dict[tuple[str, Action], int] | None = None
+        undecided = 0
         for verdict in decision.suggestion_verdicts:
             if verdict.action == allow:
                 allowed += 1
@@ -156,16 +164,25 @@ class _VerdictCounter:
                     others = {}
                 key = (verdict.category, verdict.action)
                 others[key] = others.get(key, 0) + 1
+                if verdict.undecided:
+                    undecided += 1
         if allowed:
             self._allowed_suggestions.inc(allowed)
         if others:
             for (category, action), count in others.items():
                 self._child("suggestion", category, action).inc(count)
+        if undecided:
+            self._undecided_suggestions.inc(undecided)
 
 
 def _verdict_message(verdict: Verdict) -> filter_pb2.Verdict:
     action = cast("filter_pb2.Action", int(verdict.action))
-    return filter_pb2.Verdict(action=action, category=verdict.category, rule_id=verdict.rule_id)
+    return filter_pb2.Verdict(
+        action=action,
+        category=verdict.category,
+        rule_id=verdict.rule_id,
+        undecided=verdict.undecided,
+    )
 
 
 class SuggestionFilterServicer(filter_pb2_grpc.SuggestionFilterServiceServicer):
@@ -180,6 +197,7 @@ class SuggestionFilterServicer(filter_pb2_grpc.SuggestionFilterServiceServicer):
     ) -> None:
         self._state = state
         self._limits = limits or Limits()
+        self._budget = self._limits.work_budget
         self._report_sink = report_sink
         self._filter_metrics = _MethodMetrics("Filter")
         self._session_metrics = _MethodMetrics("FilterSession")
@@ -206,7 +224,7 @@ class SuggestionFilterServicer(filter_pb2_grpc.SuggestionFilterServiceServicer):
             raise NotServingError("no term list is loaded yet")
         suggestions = request.suggestions
         pairs = validate_keystroke(request.query, suggestions, request.locale, self._limits)
-        decision = loaded.matcher.decide(request.query, pairs, request.locale)
+        decision = loaded.matcher.decide(request.query, pairs, request.locale, budget=self._budget)
         self._verdicts.count(decision)
         verdict_pb = self._verdict_pb
         response = filter_pb2.FilterResponse(

@@ -24,31 +24,31 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dsuggestfilter/v1/filter.proto\x12\x10suggestfilter.v1\"J\n\nSuggestion\x12\x0c\n\x04text\x18\x01 \x01(\t\x12.\n\x04kind\x18\x02 \x01(\x0e\x32 .suggestfilter.v1.SuggestionKind\"a\n\rFilterRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12\x31\n\x0bsuggestions\x18\x02 \x03(\x0b\x32\x1c.suggestfilter.v1.Suggestion\x12\x0e\n\x06locale\x18\x03 \x01(\t\"V\n\x07Verdict\x12(\n\x06\x61\x63tion\x18\x01 \x01(\x0e\x32\x18.suggestfilter.v1.Action\x12\x10\n\x08\x63\x61tegory\x18\x02 \x01(\t\x12\x0f\n\x07rule_id\x18\x03 \x01(\t\"C\n\x0cIntervention\x12\x10\n\x08\x63\x61tegory\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x10\n\x08help_url\x18\x03 \x01(\t\"\xea\x01\n\x0e\x46ilterResponse\x12-\n\x07\x61llowed\x18\x01 \x03(\x0b\x32\x1c.suggestfilter.v1.Suggestion\x12+\n\x08verdicts\x18\x02 \x03(\x0b\x32\x19.suggestfilter.v1.Verdict\x12\x30\n\rquery_verdict\x18\x03 \x01(\x0b\x32\x19.suggestfilter.v1.Verdict\x12\x34\n\x0cintervention\x18\x04 \x01(\x0b\x32\x1e.suggestfilter.v1.Intervention\x12\x14\n\x0clist_version\x18\x05 \x01(\x04\"s\n\rReportRequest\x12\x30\n\nsuggestion\x18\x01 \x01(\x0b\x32\x1c.suggestfilter.v1.Suggestion\x12\x0e\n\x06locale\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x10\n\x08reporter\x18\x04 \x01(\t\"#\n\x0eReportResponse\x12\x11\n\treport_id\x18\x01 \x01(\t*\x86\x01\n\x0eSuggestionKind\x12\x1f\n\x1bSUGGESTION_KIND_UNSPECIFIED\x10\x00\x12\x19\n\x15SUGGESTION_KIND_QUERY\x10\x01\x12\x1b\n\x17SUGGESTION_KIND_HASHTAG\x10\x02\x12\x1b\n\x17SUGGESTION_KIND_ACCOUNT\x10\x03*Z\n\x06\x41\x63tion\x12\x16\n\x12\x41\x43TION_UNSPECIFIED\x10\x00\x12\x10\n\x0c\x41\x43TION_ALLOW\x10\x01\x12\x10\n\x0c\x41\x43TION_BLOCK\x10\x02\x12\x14\n\x10\x41\x43TION_INTERVENE\x10\x03\x32\x8b\x02\n\x17SuggestionFilterService\x12K\n\x06\x46ilter\x12\x1f.suggestfilter.v1.FilterRequest\x1a .suggestfilter.v1.FilterResponse\x12V\n\rFilterSession\x12\x1f.suggestfilter.v1.FilterRequest\x1a .suggestfilter.v1.FilterResponse(\x01\x30\x01\x12K\n\x06Report\x12\x1f.suggestfilter.v1.ReportRequest\x1a .suggestfilter.v1.ReportResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dsuggestfilter/v1/filter.proto\x12\x10suggestfilter.v1\"J\n\nSuggestion\x12\x0c\n\x04text\x18\x01 \x01(\t\x12.\n\x04kind\x18\x02 \x01(\x0e\x32 .suggestfilter.v1.SuggestionKind\"a\n\rFilterRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12\x31\n\x0bsuggestions\x18\x02 \x03(\x0b\x32\x1c.suggestfilter.v1.Suggestion\x12\x0e\n\x06locale\x18\x03 \x01(\t\"i\n\x07Verdict\x12(\n\x06\x61\x63tion\x18\x01 \x01(\x0e\x32\x18.suggestfilter.v1.Action\x12\x10\n\x08\x63\x61tegory\x18\x02 \x01(\t\x12\x0f\n\x07rule_id\x18\x03 \x01(\t\x12\x11\n\tundecided\x18\x04 \x01(\x08\"C\n\x0cIntervention\x12\x10\n\x08\x63\x61tegory\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x10\n\x08help_url\x18\x03 \x01(\t\"\xea\x01\n\x0e\x46ilterResponse\x12-\n\x07\x61llowed\x18\x01 \x03(\x0b\x32\x1c.suggestfilter.v1.Suggestion\x12+\n\x08verdicts\x18\x02 \x03(\x0b\x32\x19.suggestfilter.v1.Verdict\x12\x30\n\rquery_verdict\x18\x03 \x01(\x0b\x32\x19.suggestfilter.v1.Verdict\x12\x34\n\x0cintervention\x18\x04 \x01(\x0b\x32\x1e.suggestfilter.v1.Intervention\x12\x14\n\x0clist_version\x18\x05 \x01(\x04\"s\n\rReportRequest\x12\x30\n\nsuggestion\x18\x01 \x01(\x0b\x32\x1c.suggestfilter.v1.Suggestion\x12\x0e\n\x06locale\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x10\n\x08reporter\x18\x04 \x01(\t\"#\n\x0eReportResponse\x12\x11\n\treport_id\x18\x01 \x01(\t*\x86\x01\n\x0eSuggestionKind\x12\x1f\n\x1bSUGGESTION_KIND_UNSPECIFIED\x10\x00\x12\x19\n\x15SUGGESTION_KIND_QUERY\x10\x01\x12\x1b\n\x17SUGGESTION_KIND_HASHTAG\x10\x02\x12\x1b\n\x17SUGGESTION_KIND_ACCOUNT\x10\x03*Z\n\x06\x41\x63tion\x12\x16\n\x12\x41\x43TION_UNSPECIFIED\x10\x00\x12\x10\n\x0c\x41\x43TION_ALLOW\x10\x01\x12\x10\n\x0c\x41\x43TION_BLOCK\x10\x02\x12\x14\n\x10\x41\x43TION_INTERVENE\x10\x03\x32\x8b\x02\n\x17SuggestionFilterService\x12K\n\x06\x46ilter\x12\x1f.suggestfilter.v1.FilterRequest\x1a .suggestfilter.v1.FilterResponse\x12V\n\rFilterSession\x12\x1f.suggestfilter.v1.FilterRequest\x1a .suggestfilter.v1.FilterResponse(\x01\x30\x01\x12K\n\x06Report\x12\x1f.suggestfilter.v1.ReportRequest\x1a .suggestfilter.v1.ReportResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'suggestfilter.v1.filter_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SUGGESTIONKIND']._serialized_start=775
-  _globals['_SUGGESTIONKIND']._serialized_end=909
-  _globals['_ACTION']._serialized_start=911
-  _globals['_ACTION']._serialized_end=1001
+  _globals['_SUGGESTIONKIND']._serialized_start=794
+  _globals['_SUGGESTIONKIND']._serialized_end=928
+  _globals['_ACTION']._serialized_start=930
+  _globals['_ACTION']._serialized_end=1020
   _globals['_SUGGESTION']._serialized_start=51
   _globals['_SUGGESTION']._serialized_end=125
   _globals['_FILTERREQUEST']._serialized_start=127
   _globals['_FILTERREQUEST']._serialized_end=224
   _globals['_VERDICT']._serialized_start=226
-  _globals['_VERDICT']._serialized_end=312
-  _globals['_INTERVENTION']._serialized_start=314
-  _globals['_INTERVENTION']._serialized_end=381
-  _globals['_FILTERRESPONSE']._serialized_start=384
-  _globals['_FILTERRESPONSE']._serialized_end=618
-  _globals['_REPORTREQUEST']._serialized_start=620
-  _globals['_REPORTREQUEST']._serialized_end=735
-  _globals['_REPORTRESPONSE']._serialized_start=737
-  _globals['_REPORTRESPONSE']._serialized_end=772
-  _globals['_SUGGESTIONFILTERSERVICE']._serialized_start=1004
-  _globals['_SUGGESTIONFILTERSERVICE']._serialized_end=1271
+  _globals['_VERDICT']._serialized_end=331
+  _globals['_INTERVENTION']._serialized_start=333
+  _globals['_INTERVENTION']._serialized_end=400
+  _globals['_FILTERRESPONSE']._serialized_start=403
+  _globals['_FILTERRESPONSE']._serialized_end=637
+  _globals['_REPORTREQUEST']._serialized_start=639
+  _globals['_REPORTREQUEST']._serialized_end=754
+  _globals['_REPORTRESPONSE']._serialized_start=756
+  _globals['_REPORTRESPONSE']._serialized_end=791
+  _globals['_SUGGESTIONFILTERSERVICE']._serialized_start=1023
+  _globals['_SUGGESTIONFILTERSERVICE']._serialized_end=1290
 # @@protoc_insertion_point(module_scope)

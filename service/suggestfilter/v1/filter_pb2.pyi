@@ -48,14 +48,16 @@ class FilterRequest(_message.Message):
     def __init__(self, query: _Optional[str] = ..., suggestions: _Optional[_Iterable[_Union[Suggestion, _Mapping]]] = ..., locale: _Optional[str] = ...) -> None: ...
 
 class Verdict(_message.Message):
-    __slots__ = ("action", "category", "rule_id")
+    __slots__ = ("action", "category", "rule_id", "undecided")
     ACTION_FIELD_NUMBER: _ClassVar[int]
     CATEGORY_FIELD_NUMBER: _ClassVar[int]
     RULE_ID_FIELD_NUMBER: _ClassVar[int]
+    UNDECIDED_FIELD_NUMBER: _ClassVar[int]
     action: Action
     category: str
     rule_id: str
-    def __init__(self, action: _Optional[_Union[Action, str]] = ..., category: _Optional[str] = ..., rule_id: _Optional[str] = ...) -> None: ...
+    undecided: bool
+    def __init__(self, action: _Optional[_Union[Action, str]] = ..., category: _Optional[str] = ..., rule_id: _Optional[str] = ..., undecided: _Optional[bool] = ...) -> None: ...
 
 class Intervention(_message.Message):
     __slots__ = ("category", "message", "help_url")
