@@ -269,11 +269,6 @@ def test_a_term_in_a_long_caseless_run_is_found_at_any_length(
     override=st.sampled_from(("\u202e", "\u2067\u202e", "\u202b\u202e")),
 )
 @example(term="badword", before=[], override="\u202e")
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10: a right-to-left override followed by a term written backwards "
-    "displays as the term and is allowed",
-)
 def test_a_term_displayed_right_to_left_is_found(
     term: str, before: list[str], override: str
 ) -> None:
