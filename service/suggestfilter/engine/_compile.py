@@ -21,7 +21,7 @@ import ahocorasick
 from suggestfilter._errors import PolicyError
 from suggestfilter._model import CategoryPolicy, EntryKind, MatchMode, TermEntry
 from suggestfilter.engine._fold import apply_leet, fold_chars
-from suggestfilter.engine._segment import word_costs
+from suggestfilter.engine._segment import word_prefixes
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -259,6 +259,6 @@ def compile_terms(
     if count:
         joined.make_automaton()
         if load_dictionary:
-            word_costs()
+            word_prefixes()  # and the word costs it is built from
     _LOGGER.debug("compiled %d term entries", count)
     return CompiledTerms(plain=plain, joined=joined, count=count)

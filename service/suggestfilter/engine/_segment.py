@@ -15,6 +15,8 @@ Most users can ignore this module; the matcher uses it for hashtags.
 
 from __future__ import annotations
 
+import bisect
+import collections
 import functools
 import math
 import re
@@ -30,7 +32,6 @@ MAX_WORD_LENGTH = 24
 UNKNOWN_BASE_COST = 12.0
 UNKNOWN_CHAR_COST = 1.0
 TERM_COST = 8.0
-MAX_SEGMENTED_LENGTH = 64
 SEGMENT_CACHE_SIZE = 65_536
 
 _SQUEEZE_RE = re.compile(r"(.)\1+")
@@ -64,6 +65,16 @@ def word_costs() -> Mapping[str, float]:
     return costs
 
 
+@functools.cache
+def word_prefixes() -> frozenset[str]:
+    """Every proper prefix of a word of :func:`word_costs`, loaded once per process.
+
+    The search stops extending a piece once it is no prefix (about 200,000
+    strings, 19 MiB).
+    """
+    return frozenset(word[:end] for word in word_costs() for end in range(1, len(word)))
+
+
 def segment(letters: str, term_edges: Mapping[tuple[int, int], float] | None = None) -> list[int]:
     """The inner word boundaries of the cheapest split of ``letters`` (cached).
 
@@ -86,35 +97,63 @@ def segment_uncached(
     """The inner word boundaries of the cheapest split of ``letters``.
 
     ``letters`` is squeezed folded text without separators. ``term_edges``
-    maps ``(start, end)`` spans that are known words (terms) to their cost.
-    Returns the sorted positions strictly between 0 and ``len(letters)``
-    where one word ends and the next begins. Texts longer than
-    ``MAX_SEGMENTED_LENGTH`` are not split.
+    maps ``(start, end)`` spans that are known words (terms) to their cost,
+    below ``UNKNOWN_BASE_COST``; spans longer than ``MAX_WORD_LENGTH`` are
+    not words. Returns the sorted positions strictly between 0 and
+    ``len(letters)`` where one word ends and the next begins; of equally
+    cheap splits, the one whose last word starts earliest (and so on
+    backwards).
+
+    Every length is split, in time linear in it: the words starting at a
+    position are found by extending a piece while it is a prefix of some
+    dictionary word (at most ``MAX_WORD_LENGTH`` letters), and the cheapest
+    unknown stretch ending at a position comes from a sliding-window minimum.
     """
     length = len(letters)
-    if length < 2 or length > MAX_SEGMENTED_LENGTH:
+    if length < 2:
         return []
     costs = word_costs()
-    edges = term_edges or {}
+    prefixes = word_prefixes()
+    # The known words (and terms) ending at each position, earliest start first.
+    words_at: list[list[tuple[int, float]]] = [[] for _ in range(length + 1)]
+    for start in range(length):
+        for end in range(start + 1, min(length, start + MAX_WORD_LENGTH) + 1):
+            piece = letters[start:end]
+            cost = costs.get(piece)
+            if cost is not None:
+                words_at[end].append((start, cost))
+            if piece not in prefixes:
+                break
+    for (start, end), edge in (term_edges or {}).items():
+        if 0 <= start < end <= length and end - start <= MAX_WORD_LENGTH:
+            ending = words_at[end]
+            index = bisect.bisect_left(ending, (start,))
+            if index < len(ending) and ending[index][0] == start:
+                if edge < ending[index][1]:
+                    ending[index] = (start, edge)
+            else:
+                ending.insert(index, (start, edge))
     best = [0.0] + [math.inf] * length
     back = [0] * (length + 1)
+    # Starts in the window whose best[start] - start is non-decreasing: the front is the
+    # cheapest start of an unknown stretch ending here (the earliest of equals).
+    window: collections.deque[int] = collections.deque()
     for end in range(1, length + 1):
-        for start in range(max(0, end - MAX_WORD_LENGTH), end):
-            base = best[start]
-            if base == math.inf:
-                continue
-            cost = costs.get(letters[start:end])
-            edge = edges.get((start, end))
-            if edge is not None and (cost is None or edge < cost):
-                cost = edge
-            if cost is None:
-                cost = UNKNOWN_BASE_COST + UNKNOWN_CHAR_COST * (end - start)
-            if base + cost < best[end]:
-                best[end] = base + cost
-                back[end] = start
-        if best[end] == math.inf:  # pragma: no cover - MAX_WORD_LENGTH covers every end
-            best[end] = best[end - 1] + UNKNOWN_BASE_COST
-            back[end] = end - 1
+        newest = end - 1
+        key = best[newest] - newest
+        while window and best[window[-1]] - window[-1] > key:
+            window.pop()
+        window.append(newest)
+        if window[0] < end - MAX_WORD_LENGTH:
+            window.popleft()
+        chosen = window[0]
+        chosen_cost = best[chosen] + (UNKNOWN_BASE_COST + UNKNOWN_CHAR_COST * (end - chosen))
+        for start, cost in words_at[end]:
+            total = best[start] + cost
+            if total < chosen_cost or (total == chosen_cost and start < chosen):
+                chosen, chosen_cost = start, total
+        best[end] = chosen_cost
+        back[end] = chosen
     boundaries: list[int] = []
     position = back[length]
     while position > 0:
