@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from suggestfilter._model import ALLOWED, EntryKind, MatchMode, SuggestionKind, Verdict
+from suggestfilter.engine._cache import ByteBoundedDict
 from suggestfilter.engine._compile import (
     DOUBLE_RE,
     SQUEEZE_RE,
@@ -30,7 +31,7 @@ from suggestfilter.engine._compile import (
 from suggestfilter.engine._fold import apply_leet, fold_chars, fold_with_offsets
 from suggestfilter.engine._segment import TERM_COST, WORD_COST, segment, word_costs
 
-MAX_SQUEEZE_CACHE = 200_000
+SQUEEZE_CACHE_BYTES = 8 << 20
 MIN_SOLID_WORD = 3
 MAX_SOLID_WORD_COST = WORD_COST + 5.0  # word frequency at least 1e-5 (Zipf 4)
 
@@ -38,12 +39,15 @@ _NOT_LETTERS = "\x00"
 _SEGMENTED_KINDS = (SuggestionKind.HASHTAG, SuggestionKind.ACCOUNT)
 
 
-class _SqueezedWords(dict[str, str]):
+class _SqueezedWords(ByteBoundedDict[str, str]):
     """Word -> squeezed word, or ``_NOT_LETTERS`` when it holds anything but letters.
 
-    Computed on first use; bounded; shared by every matcher (suggestions
-    reuse few words).
+    Computed on first use; shared by every matcher (suggestions reuse few
+    words); at most ``SQUEEZE_CACHE_BYTES`` (8 MiB: about 40,000 typical
+    words, 2,000 of 512 astral characters).
     """
+
+    __slots__ = ()
 
     def __missing__(self, word: str) -> str:
         if not word.isalpha():
@@ -52,12 +56,11 @@ class _SqueezedWords(dict[str, str]):
             squeezed = SQUEEZE_RE.sub(r"\1", word)
         else:
             squeezed = word
-        if len(self) < MAX_SQUEEZE_CACHE:
-            self[word] = squeezed
+        self.put(word, squeezed)
         return squeezed
 
 
-_SQUEEZED = _SqueezedWords()
+_SQUEEZED = _SqueezedWords(SQUEEZE_CACHE_BYTES, name="squeezed words")
 
 
 class Match(NamedTuple):

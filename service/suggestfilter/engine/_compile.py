@@ -20,6 +20,7 @@ import ahocorasick
 
 from suggestfilter._errors import PolicyError
 from suggestfilter._model import CategoryPolicy, EntryKind, MatchMode, TermEntry
+from suggestfilter.engine._cache import ByteBoundedDict
 from suggestfilter.engine._fold import apply_leet, fold_chars
 from suggestfilter.engine._segment import word_prefixes
 
@@ -27,6 +28,7 @@ _LOGGER = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 100_000
 MAX_JOIN_VARIANT_TOKENS = 6
+LANGUAGE_CACHE_BYTES = 256 << 10  # locale -> language subtag
 
 TOKEN_RE = re.compile(r"[^\W_]+")
 SQUEEZE_RE = re.compile(r"(.)\1+")
@@ -52,7 +54,7 @@ class Rule(NamedTuple):
     locale: str
 
 
-_LANGUAGE_OF: dict[str, str] = {}
+_LANGUAGE_OF: ByteBoundedDict[str, str] = ByteBoundedDict(LANGUAGE_CACHE_BYTES, name="languages")
 
 
 def language_of(locale: str) -> str:
@@ -60,8 +62,7 @@ def language_of(locale: str) -> str:
     language = _LANGUAGE_OF.get(locale)
     if language is None:
         language = locale.replace("_", "-").split("-", 1)[0].lower()
-        if len(_LANGUAGE_OF) < 4096:
-            _LANGUAGE_OF[locale] = language
+        _LANGUAGE_OF.put(locale, language)
     return language
 
 

@@ -22,6 +22,7 @@ import math
 import re
 from collections.abc import Mapping
 
+from suggestfilter.engine._cache import ByteBoundedDict
 from suggestfilter.engine._fold import apply_leet, fold_chars
 
 LANGUAGES = ("en", "fr")
@@ -32,7 +33,7 @@ MAX_WORD_LENGTH = 24
 UNKNOWN_BASE_COST = 12.0
 UNKNOWN_CHAR_COST = 1.0
 TERM_COST = 8.0
-SEGMENT_CACHE_SIZE = 65_536
+SEGMENT_CACHE_BYTES = 8 << 20
 
 _SQUEEZE_RE = re.compile(r"(.)\1+")
 _WORD_RE = re.compile(r"[^\W\d_]+")
@@ -78,17 +79,20 @@ def word_prefixes() -> frozenset[str]:
 def segment(letters: str, term_edges: Mapping[tuple[int, int], float] | None = None) -> list[int]:
     """The inner word boundaries of the cheapest split of ``letters`` (cached).
 
-    See :func:`segment_uncached`.
+    See :func:`segment_uncached`. The cache holds at most
+    ``SEGMENT_CACHE_BYTES`` (8 MiB).
     """
     edges = tuple(sorted(term_edges.items())) if term_edges else ()
-    return list(_segment_cached(letters, edges))
+    key = (letters, edges)
+    cuts = _SEGMENTS.get(key)
+    if cuts is None:
+        cuts = tuple(segment_uncached(letters, term_edges))
+        _SEGMENTS.put(key, cuts)
+    return list(cuts)
 
 
-@functools.lru_cache(maxsize=SEGMENT_CACHE_SIZE)
-def _segment_cached(
-    letters: str, edges: tuple[tuple[tuple[int, int], float], ...]
-) -> tuple[int, ...]:
-    return tuple(segment_uncached(letters, dict(edges)))
+_SEGMENTS: ByteBoundedDict[tuple[str, tuple[tuple[tuple[int, int], float], ...]], tuple[int, ...]]
+_SEGMENTS = ByteBoundedDict(SEGMENT_CACHE_BYTES, name="segmentations")
 
 
 def segment_uncached(
