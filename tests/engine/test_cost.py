@@ -276,3 +276,41 @@ def test_analysis_work_is_linear_in_the_length(
     short, long = work(MAX_TEXT_CHARS // 4), work(MAX_TEXT_CHARS)
     # Four times the text: about four times the work (a quadratic search does 16 times).
     assert long <= 6 * short, (short, long)
+
+
+# -- no bypass by the number of words in a term ----------------------------------------
+
+LONG_TERM = "ab cd ef gh ij kl mn"  # more words than the plain index writes out every way
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("ab cd ef gh ij kl mn", id="spaced"),
+        pytest.param("abcdefghijklmn", id="joined"),
+        pytest.param("abcd ef gh ij kl mn", id="first-two-joined"),
+        pytest.param("free ab cdef gh ij klmn videos", id="some-joined-in-context"),
+    ],
+)
+@pytest.mark.parametrize("match", list(MatchMode), ids=lambda mode: mode.value)
+def test_long_term_is_found_however_its_words_are_spaced(text: str, match: MatchMode) -> None:
+    matcher = Matcher.compile([TermEntry(LONG_TERM, "x", match=match)], POLICY)
+    assert matcher.suggestion_verdict(text, SuggestionKind.QUERY, "en").action is Action.BLOCK
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    words=st.lists(st.text(alphabet="abcdefgh", min_size=2, max_size=4), min_size=2, max_size=9),
+    gaps=st.lists(st.sampled_from([" ", ""]), min_size=8, max_size=8),
+    match=st.sampled_from(list(MatchMode)),
+    context=st.sampled_from(["", "free ", "how to "]),
+)
+def test_fast_path_agrees_with_the_full_analysis_for_terms_of_any_word_count(
+    words: list[str], gaps: list[str], match: MatchMode, context: str
+) -> None:
+    term = " ".join(words)
+    matcher = Matcher.compile([TermEntry(term, "x", match=match)], POLICY, load_dictionary=False)
+    spaced = zip(gaps[: len(words) - 1], words[1:], strict=True)
+    text = context + words[0] + "".join(gap + word for gap, word in spaced)
+    fast = matcher.suggestion_verdict(text, SuggestionKind.QUERY, "en")
+    assert fast == matcher.explain(text, SuggestionKind.QUERY, "en").suggestion_verdict

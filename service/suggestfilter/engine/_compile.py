@@ -131,11 +131,18 @@ def compile_entry(entry: TermEntry) -> tuple[Rule, str, list[str]]:
 
 
 def _join_variants(tokens: list[str]) -> list[str]:
-    """Every way of writing the tokens with or without a space between them."""
+    """Every way of writing the tokens with or without a space between them.
+
+    Beyond ``MAX_JOIN_VARIANT_TOKENS`` tokens (2 ** (n - 1) ways), the
+    variants are instead the joined first 1, 2, ... n tokens as one-word
+    forms: any way of writing the term starts with one of them, so text
+    holding one goes to the full analysis (a few more texts are analysed;
+    none is missed).
+    """
     if len(tokens) == 1:
         return tokens
     if len(tokens) > MAX_JOIN_VARIANT_TOKENS:
-        return [" ".join(tokens), "".join(tokens)]
+        return ["".join(tokens[:count]) for count in range(1, len(tokens) + 1)]
     variants = []
     for gaps in itertools.product((" ", ""), repeat=len(tokens) - 1):
         pieces = [tokens[0]]
