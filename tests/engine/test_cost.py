@@ -44,10 +44,18 @@ POLICY = Policy(
 )
 
 
+LONGER_THAN_A_WORD = "qwzxvbnmlkjhgfdsapoiuytrewq"  # more letters than any dictionary word
+
+
 @pytest.fixture(scope="module")
 def matcher() -> Matcher:
     return Matcher.compile(
-        [TermEntry("zorblax", "x", rule_id="r-zorblax"), TermEntry("badword", "x")], POLICY
+        [
+            TermEntry("zorblax", "x", rule_id="r-zorblax"),
+            TermEntry("badword", "x"),
+            TermEntry(LONGER_THAN_A_WORD, "x"),
+        ],
+        POLICY,
     )
 
 
@@ -62,6 +70,7 @@ def matcher() -> Matcher:
         pytest.param("#" + "videos" * 40 + "zorblax" + "videos" * 40, id="hashtag-term-mid-run"),
         pytest.param("#" + "videos" * 84 + "zorblax", id="hashtag-term-at-the-end"),
         pytest.param("#freezorblax" + "clips" * 100, id="hashtag-freeword-prefix"),
+        pytest.param("#free" + LONGER_THAN_A_WORD + "videos", id="hashtag-term-of-27-letters"),
     ],
 )
 @pytest.mark.parametrize(
@@ -177,7 +186,8 @@ def test_boundary_search_agrees_with_the_quadratic_search(
 
 
 def _reference_segment(letters: str, term_edges: Mapping[tuple[int, int], float]) -> list[int]:
-    """The plain Viterbi search: every word of up to MAX_WORD_LENGTH letters ending here."""
+    """The plain Viterbi search: every piece of up to MAX_WORD_LENGTH letters ending here,
+    and every term."""
     length = len(letters)
     if length < 2:
         return []
@@ -185,12 +195,17 @@ def _reference_segment(letters: str, term_edges: Mapping[tuple[int, int], float]
     best = [0.0] + [math.inf] * length
     back = [0] * (length + 1)
     for end in range(1, length + 1):
-        for start in range(max(0, end - _segment.MAX_WORD_LENGTH), end):
-            cost = costs.get(letters[start:end])
+        window = range(max(0, end - _segment.MAX_WORD_LENGTH), end)
+        for start in sorted({*window, *(s for s, e in term_edges if e == end)}):
+            cost = (
+                costs.get(letters[start:end]) if end - start <= _segment.MAX_WORD_LENGTH else None
+            )
             edge = term_edges.get((start, end))
             if edge is not None and (cost is None or edge < cost):
                 cost = edge
             if cost is None:
+                if end - start > _segment.MAX_WORD_LENGTH:
+                    continue
                 cost = _segment.UNKNOWN_BASE_COST + _segment.UNKNOWN_CHAR_COST * (end - start)
             if best[start] + cost < best[end]:
                 best[end] = best[start] + cost
@@ -209,7 +224,7 @@ _PIECES = ["free", "video", "the", "rapist", "therapist", "zorblax", "bad", "wor
 @settings(max_examples=300, deadline=None)
 @given(
     pieces=st.lists(st.sampled_from(_PIECES) | st.text(alphabet="aeiouxzqrst", max_size=5)),
-    edge_spans=st.lists(st.tuples(st.integers(0, 80), st.integers(1, 30)), max_size=4),
+    edge_spans=st.lists(st.tuples(st.integers(0, 80), st.integers(1, 60)), max_size=4),
 )
 def test_segmentation_agrees_with_the_plain_search(
     pieces: list[str], edge_spans: list[tuple[int, int]]

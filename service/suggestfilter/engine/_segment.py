@@ -102,16 +102,17 @@ def segment_uncached(
 
     ``letters`` is squeezed folded text without separators. ``term_edges``
     maps ``(start, end)`` spans that are known words (terms) to their cost,
-    below ``UNKNOWN_BASE_COST``; spans longer than ``MAX_WORD_LENGTH`` are
-    not words. Returns the sorted positions strictly between 0 and
-    ``len(letters)`` where one word ends and the next begins; of equally
-    cheap splits, the one whose last word starts earliest (and so on
-    backwards).
+    below ``UNKNOWN_BASE_COST``; a term is a word whatever its length, a
+    dictionary word has at most ``MAX_WORD_LENGTH`` letters. Returns the
+    sorted positions strictly between 0 and ``len(letters)`` where one word
+    ends and the next begins; of equally cheap splits, the one whose last
+    word starts earliest (and so on backwards).
 
-    Every length is split, in time linear in it: the words starting at a
-    position are found by extending a piece while it is a prefix of some
-    dictionary word (at most ``MAX_WORD_LENGTH`` letters), and the cheapest
-    unknown stretch ending at a position comes from a sliding-window minimum.
+    Every length is split, in time linear in it (and in the number of term
+    spans): the words starting at a position are found by extending a piece
+    while it is a prefix of some dictionary word (at most ``MAX_WORD_LENGTH``
+    letters), and the cheapest unknown stretch (at most ``MAX_WORD_LENGTH``
+    letters too) ending at a position comes from a sliding-window minimum.
     """
     length = len(letters)
     if length < 2:
@@ -129,7 +130,7 @@ def segment_uncached(
             if piece not in prefixes:
                 break
     for (start, end), edge in (term_edges or {}).items():
-        if 0 <= start < end <= length and end - start <= MAX_WORD_LENGTH:
+        if 0 <= start < end <= length:
             ending = words_at[end]
             index = bisect.bisect_left(ending, (start,))
             if index < len(ending) and ending[index][0] == start:
