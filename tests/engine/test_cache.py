@@ -73,6 +73,26 @@ def test_fold_table_stays_within_its_budget() -> None:
         _fold.fold_chars("".join(map(chr, range(128))))
 
 
+@pytest.mark.parametrize(
+    ("letters", "edges", "cuts"),
+    [
+        pytest.param("ab", (), (), id="no-edges"),
+        pytest.param("freebadword", (((4, 11), 8.0),), (4,), id="one-term"),
+        pytest.param(
+            "\u00e9" * 512,
+            tuple(((i + 300, i + 307), 8.0) for i in range(250)),
+            tuple(range(300, 811)),
+            id="maximal-latin-1",
+        ),
+    ],
+)
+def test_segmentation_entry_estimate_is_the_generic_one(
+    letters: str, edges: tuple[tuple[tuple[int, int], float], ...], cuts: tuple[int, ...]
+) -> None:
+    key = (letters, edges)
+    assert _segment._segment_entry_size(key, cuts) == entry_size(key, cuts)
+
+
 def test_segmentation_cache_stays_within_its_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     # Every letter its own word: the largest value a segmentation can have.
     monkeypatch.setattr(_segment, "segment_uncached", lambda letters, _: range(1, len(letters)))

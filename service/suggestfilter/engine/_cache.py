@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import TypeVar
 
 ENTRY_OVERHEAD = 64  # bytes: a dict slot and index, with the table's slack
@@ -63,22 +63,31 @@ class ByteBoundedDict(dict[K, V]):
     """A dict whose entries, added with :meth:`put`, stay within ``budget`` bytes.
 
     Read it as a dict. Write only with :meth:`put` (a subclass may call it
-    from ``__missing__``). Safe to share between threads: writes take a lock,
-    reads do not. An entry larger than the whole budget is not kept.
+    from ``__missing__``). ``size_of`` estimates an entry's bytes
+    (:func:`entry_size` unless a cache knows the shape of its entries).
+    Safe to share between threads: writes take a lock, reads do not. An
+    entry larger than the whole budget is not kept.
     """
 
-    __slots__ = ("_lock", "budget", "name", "nbytes")
+    __slots__ = ("_lock", "_size_of", "budget", "name", "nbytes")
 
-    def __init__(self, budget: int, *, name: str) -> None:
+    def __init__(
+        self,
+        budget: int,
+        *,
+        name: str,
+        size_of: Callable[[K, V], int] = entry_size,
+    ) -> None:
         super().__init__()
         self.budget = budget
         self.name = name
         self.nbytes = 0
+        self._size_of = size_of
         self._lock = threading.Lock()
 
     def put(self, key: K, value: V) -> None:
         """Keep ``key -> value``, evicting the oldest entries to stay within the budget."""
-        size = entry_size(key, value)
+        size = self._size_of(key, value)
         if size > self.budget:
             return
         with self._lock:
@@ -86,7 +95,7 @@ class ByteBoundedDict(dict[K, V]):
                 return
             while self.nbytes + size > self.budget and self:
                 oldest = next(iter(self))
-                self.nbytes -= entry_size(oldest, dict.pop(self, oldest))
+                self.nbytes -= self._size_of(oldest, dict.pop(self, oldest))
             dict.__setitem__(self, key, value)
             self.nbytes += size
 

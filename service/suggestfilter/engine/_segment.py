@@ -20,9 +20,10 @@ import collections
 import functools
 import math
 import re
+import sys
 from collections.abc import Mapping
 
-from suggestfilter.engine._cache import ByteBoundedDict
+from suggestfilter.engine._cache import ENTRY_OVERHEAD, ByteBoundedDict, object_size
 from suggestfilter.engine._fold import apply_leet, fold_chars
 
 LANGUAGES = ("en", "fr")
@@ -91,8 +92,29 @@ def segment(letters: str, term_edges: Mapping[tuple[int, int], float] | None = N
     return list(cuts)
 
 
-_SEGMENTS: ByteBoundedDict[tuple[str, tuple[tuple[tuple[int, int], float], ...]], tuple[int, ...]]
-_SEGMENTS = ByteBoundedDict(SEGMENT_CACHE_BYTES, name="segmentations")
+_Edges = tuple[tuple[tuple[int, int], float], ...]
+_EDGE_BYTES = object_size(((1000, 1000), TERM_COST))
+_INT_BYTES = sys.getsizeof(1000)
+
+
+def _segment_entry_size(key: tuple[str, _Edges], cuts: tuple[int, ...]) -> int:
+    """:func:`~suggestfilter.engine._cache.entry_size` of a segmentation, in constant time
+    for ASCII letters."""
+    letters, edges = key
+    return (
+        ENTRY_OVERHEAD
+        + sys.getsizeof(key)
+        + object_size(letters)
+        + sys.getsizeof(edges)
+        + len(edges) * _EDGE_BYTES
+        + sys.getsizeof(cuts)
+        + len(cuts) * _INT_BYTES
+    )
+
+
+_SEGMENTS: ByteBoundedDict[tuple[str, _Edges], tuple[int, ...]] = ByteBoundedDict(
+    SEGMENT_CACHE_BYTES, name="segmentations", size_of=_segment_entry_size
+)
 
 
 def segment_uncached(
