@@ -139,14 +139,14 @@ def segment_uncached(
     length = len(letters)
     if length < 2:
         return []
-    costs = word_costs()
+    cost_of = word_costs().get
     prefixes = word_prefixes()
     # The known words (and terms) ending at each position, earliest start first.
     words_at: list[list[tuple[int, float]]] = [[] for _ in range(length + 1)]
     for start in range(length):
         for end in range(start + 1, min(length, start + MAX_WORD_LENGTH) + 1):
             piece = letters[start:end]
-            cost = costs.get(piece)
+            cost = cost_of(piece)
             if cost is not None:
                 words_at[end].append((start, cost))
             if piece not in prefixes:
@@ -165,15 +165,17 @@ def segment_uncached(
     # Starts in the window whose best[start] - start is non-decreasing: the front is the
     # cheapest start of an unknown stretch ending here (the earliest of equals).
     window: collections.deque[int] = collections.deque()
+    keys = [0.0] * (length + 1)  # best[start] - start
     for end in range(1, length + 1):
         newest = end - 1
-        key = best[newest] - newest
-        while window and best[window[-1]] - window[-1] > key:
+        key = keys[newest] = best[newest] - newest
+        while window and keys[window[-1]] > key:
             window.pop()
         window.append(newest)
-        if window[0] < end - MAX_WORD_LENGTH:
-            window.popleft()
         chosen = window[0]
+        if chosen < end - MAX_WORD_LENGTH:
+            window.popleft()
+            chosen = window[0]
         chosen_cost = best[chosen] + (UNKNOWN_BASE_COST + UNKNOWN_CHAR_COST * (end - chosen))
         for start, cost in words_at[end]:
             total = best[start] + cost
