@@ -477,7 +477,7 @@ def _hashtag_boundaries(
                 edges[(max(q_start, q_first) - q_first, min(q_end, q_last) - q_first)] = TERM_COST
         if not edges:
             continue
-        letters = "".join(joined[run_starts[q]] for q in range(q_first, q_last))
+        letters = text.squeezed[q_first:q_last]
         cuts = segment(letters, edges)
         pieces = [0, *cuts, len(letters)]
         solid = [
