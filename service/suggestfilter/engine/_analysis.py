@@ -372,7 +372,9 @@ def _accept(
         ends = [p for p in range(last_start + 1, last_end + 1) if p in anywhere]
     if not starts or not ends:
         return None
-    forbidden = _forbidden_gaps(rule, q_start, text, first_start, last_end)
+    forbidden = (
+        _forbidden_gaps(rule, q_start, text, first_start, last_end) if text.hard_gaps else []
+    )
     if q_end - q_start == 1:
         # One run: the span is inside it and must be as long as the term's run.
         for start in starts:
