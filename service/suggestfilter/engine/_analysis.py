@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from suggestfilter._model import ALLOWED, EntryKind, MatchMode, SuggestionKind, Verdict
+from suggestfilter.engine._cache import ByteBoundedDict
 from suggestfilter.engine._compile import (
     DOUBLE_RE,
     SQUEEZE_RE,
@@ -30,7 +31,7 @@ from suggestfilter.engine._compile import (
 from suggestfilter.engine._fold import apply_leet, fold_chars, fold_with_offsets
 from suggestfilter.engine._segment import TERM_COST, WORD_COST, segment, word_costs
 
-MAX_SQUEEZE_CACHE = 200_000
+SQUEEZE_CACHE_BYTES = 8 << 20
 MIN_SOLID_WORD = 3
 MAX_SOLID_WORD_COST = WORD_COST + 5.0  # word frequency at least 1e-5 (Zipf 4)
 
@@ -38,12 +39,15 @@ _NOT_LETTERS = "\x00"
 _SEGMENTED_KINDS = (SuggestionKind.HASHTAG, SuggestionKind.ACCOUNT)
 
 
-class _SqueezedWords(dict[str, str]):
+class _SqueezedWords(ByteBoundedDict[str, str]):
     """Word -> squeezed word, or ``_NOT_LETTERS`` when it holds anything but letters.
 
-    Computed on first use; bounded; shared by every matcher (suggestions
-    reuse few words).
+    Computed on first use; shared by every matcher (suggestions reuse few
+    words); at most ``SQUEEZE_CACHE_BYTES`` (8 MiB: about 40,000 typical
+    words, 2,000 of 512 astral characters).
     """
+
+    __slots__ = ()
 
     def __missing__(self, word: str) -> str:
         if not word.isalpha():
@@ -52,12 +56,11 @@ class _SqueezedWords(dict[str, str]):
             squeezed = SQUEEZE_RE.sub(r"\1", word)
         else:
             squeezed = word
-        if len(self) < MAX_SQUEEZE_CACHE:
-            self[word] = squeezed
+        self.put(word, squeezed)
         return squeezed
 
 
-_SQUEEZED = _SqueezedWords()
+_SQUEEZED = _SqueezedWords(SQUEEZE_CACHE_BYTES, name="squeezed words")
 
 
 class Match(NamedTuple):
@@ -190,12 +193,16 @@ class _Boundaries:
     ``anywhere``: every token boundary, the hashtag boundaries, and both
     ends of the joined text. A WORD match may not start at a position in
     ``soft_left`` nor end at one in ``soft_right`` (a weak segmentation piece
-    beside it).
+    beside it). ``hit_ends`` and ``longest_hit`` index the hits by their end,
+    so a hashtag part finds the hits that overlap it by bisection.
     """
 
-    __slots__ = ("anywhere", "soft_left", "soft_right")
+    __slots__ = ("anywhere", "hit_ends", "longest_hit", "soft_left", "soft_right")
 
     def __init__(self, text: JoinedText, hits: list[_Hit]) -> None:
+        # Hits come in order of their end; none is longer than the longest key.
+        self.hit_ends = [q_end for _, q_end, _ in hits]
+        self.longest_hit = max(q_end - q_start for q_start, q_end, _ in hits)
         anywhere = set(text.gaps)
         anywhere.update((0, len(text.joined)))
         self.soft_left: set[int] = set()
@@ -344,46 +351,80 @@ def _accept(
     inside its first run and ends inside its last on a boundary; a SUBSTRING
     match takes the runs whole. Each run must be at least as long as the
     term's, and every hard gap inside must be one of the term's own word
-    boundaries.
+    boundaries. Of the spans that qualify, the one with the earliest start,
+    then the earliest end, is returned.
+
+    Linear in the length of the runs: a later start and an earlier end only
+    drop gaps, so when the first and last runs differ the earliest end that
+    leaves the last run long enough is the only end to try, and the starts
+    that leave no forbidden gap before it form a suffix of the candidates.
+    Within a single run, each start takes the earliest end far enough from
+    it (a bisection).
     """
     run_starts = text.run_starts
     run_ends = text.run_ends
     first_start, first_end = run_starts[q_start], run_ends[q_start]
     last_start, last_end = run_starts[q_end - 1], run_ends[q_end - 1]
+    runs = rule.runs
+    if runs is not None:
+        # Inner runs are covered whole by any span.
+        for offset in range(1, q_end - q_start - 1):
+            q = q_start + offset
+            if run_ends[q] - run_starts[q] < runs[offset]:
+                return None
+    first_needed = 1 if runs is None else runs[0]
+    last_needed = 1 if runs is None else runs[-1]
     if rule.mode is MatchMode.SUBSTRING:
         starts = [first_start]
         ends = [last_end]
     else:
         starts = [p for p in range(first_start, first_end) if p in anywhere]
         ends = [p for p in range(last_start + 1, last_end + 1) if p in anywhere]
-    runs = rule.runs
-    for start in starts:
-        for end in ends:
-            if end <= start:
-                continue
-            # Each run of the matched text is at least as long as the term's run.
-            long_enough = True
-            for offset, q in enumerate(range(q_start, q_end)):
-                needed = 1 if runs is None else runs[offset]
-                if min(run_ends[q], end) - max(run_starts[q], start) < needed:
-                    long_enough = False
-                    break
-            if long_enough and _gaps_allowed(rule, q_start, text, start, end):
+    if not starts or not ends:
+        return None
+    forbidden = (
+        _forbidden_gaps(rule, q_start, text, first_start, last_end) if text.hard_gaps else []
+    )
+    if q_end - q_start == 1:
+        # One run: the span is inside it and must be as long as the term's run.
+        for start in starts:
+            index = bisect.bisect_left(ends, start + first_needed)
+            if index == len(ends):
+                return None  # later starts need later ends still
+            end = ends[index]
+            gap = bisect.bisect_right(forbidden, start)
+            if gap == len(forbidden) or forbidden[gap] >= end:
                 return start, end
+        return None
+    # Distinct first and last runs: the span covers the first run from its start and the
+    # last run up to its end.
+    index = bisect.bisect_left(ends, last_start + last_needed)
+    if index == len(ends):
+        return None
+    end = ends[index]
+    latest_start = first_end - first_needed
+    # The last forbidden gap before the end: a start must not be before it.
+    gap = bisect.bisect_left(forbidden, end)
+    floor = forbidden[gap - 1] if gap else first_start
+    index = bisect.bisect_left(starts, floor)
+    if index < len(starts) and starts[index] <= latest_start:
+        return starts[index], end
     return None
 
 
-def _gaps_allowed(rule: Rule, q_start: int, text: JoinedText, start: int, end: int) -> bool:
-    """Whether every hard gap in ``[start, end)`` is a word boundary of the term."""
+def _forbidden_gaps(rule: Rule, q_start: int, text: JoinedText, start: int, end: int) -> list[int]:
+    """The hard gaps strictly inside ``(start, end)`` that are not word boundaries of the term."""
     hard = text.hard_gaps
     run_of = text.run_of
+    boundaries = rule.boundaries
+    forbidden = []
     index = bisect.bisect_right(hard, start)
     while index < len(hard) and hard[index] < end:
-        relative = run_of[hard[index] - 1] - q_start + 1
-        if relative not in rule.boundaries:
-            return False
+        gap = hard[index]
+        if run_of[gap - 1] - q_start + 1 not in boundaries:
+            forbidden.append(gap)
         index += 1
-    return True
+    return forbidden
 
 
 def _is_solid_word(piece: str) -> bool:
@@ -414,31 +455,41 @@ def _hashtag_boundaries(
     run_of = text.run_of
     run_starts = text.run_starts
     boundaries: list[int] = []
-    for position in range(start + 1, end):
-        before = original[origins[joined_to_folded[position - 1]]]
-        here = original[origins[joined_to_folded[position]]]
-        after = original[origins[joined_to_folded[position + 1]]] if position + 1 < end else ""
-        # "FreeBad" splits before B; "HTMLParser" before P; "BADWORDvideos" after D too.
-        camel = here.isupper() and (before.islower() or (before.isupper() and after.islower()))
-        acronym_end = before.isupper() and here.islower() and position - 2 >= start
-        if acronym_end:
-            acronym_end = original[origins[joined_to_folded[position - 2]]].isupper()
-        if camel or acronym_end or joined[position - 1].isdigit() != joined[position].isdigit():
-            boundaries.append(position)
+    shown = [original[origins[joined_to_folded[position]]] for position in range(start, end)]
+    if any(map(str.isupper, shown)):
+        for index in range(1, end - start):
+            before, here = shown[index - 1], shown[index]
+            after = shown[index + 1] if index + 1 < end - start else ""
+            # "FreeBad" splits before B; "HTMLParser" before P; "BADWORDvideos" after D too.
+            camel = here.isupper() and (before.islower() or (before.isupper() and after.islower()))
+            acronym_end = before.isupper() and here.islower() and index >= 2
+            if acronym_end:
+                acronym_end = shown[index - 2].isupper()
+            position = start + index
+            digit_change = joined[position - 1].isdigit() != joined[position].isdigit()
+            if camel or acronym_end or digit_change:
+                boundaries.append(position)
+    elif any(map(str.isdigit, joined[start:end])):
+        for position in range(start + 1, end):
+            if joined[position - 1].isdigit() != joined[position].isdigit():
+                boundaries.append(position)
     parts = [start, *boundaries, end]
+    hit_ends = bounds.hit_ends
+    longest = bounds.longest_hit
     for part_start, part_end in itertools.pairwise(parts):
         if joined[part_start].isdigit():
             continue
         q_first, q_last = run_of[part_start], run_of[part_end - 1] + 1
         # Terms inside the part, and the parts of terms that cross its edges, are words.
-        edges = {
-            (max(q_start, q_first) - q_first, min(q_end, q_last) - q_first): TERM_COST
-            for q_start, q_end, _ in hits
-            if q_start < q_last and q_end > q_first
-        }
+        edges: dict[tuple[int, int], float] = {}
+        index = bisect.bisect_right(hit_ends, q_first)
+        limit = bisect.bisect_left(hit_ends, q_last + longest, lo=index)
+        for q_start, q_end, _ in hits[index:limit]:
+            if q_start < q_last:
+                edges[(max(q_start, q_first) - q_first, min(q_end, q_last) - q_first)] = TERM_COST
         if not edges:
             continue
-        letters = "".join(joined[run_starts[q]] for q in range(q_first, q_last))
+        letters = text.squeezed[q_first:q_last]
         cuts = segment(letters, edges)
         pieces = [0, *cuts, len(letters)]
         solid = [

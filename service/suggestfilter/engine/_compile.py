@@ -20,13 +20,15 @@ import ahocorasick
 
 from suggestfilter._errors import PolicyError
 from suggestfilter._model import CategoryPolicy, EntryKind, MatchMode, TermEntry
+from suggestfilter.engine._cache import ByteBoundedDict
 from suggestfilter.engine._fold import apply_leet, fold_chars
-from suggestfilter.engine._segment import word_costs
+from suggestfilter.engine._segment import word_prefixes
 
 _LOGGER = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 100_000
 MAX_JOIN_VARIANT_TOKENS = 6
+LANGUAGE_CACHE_BYTES = 256 << 10  # locale -> language subtag
 
 TOKEN_RE = re.compile(r"[^\W_]+")
 SQUEEZE_RE = re.compile(r"(.)\1+")
@@ -52,7 +54,7 @@ class Rule(NamedTuple):
     locale: str
 
 
-_LANGUAGE_OF: dict[str, str] = {}
+_LANGUAGE_OF: ByteBoundedDict[str, str] = ByteBoundedDict(LANGUAGE_CACHE_BYTES, name="languages")
 
 
 def language_of(locale: str) -> str:
@@ -60,8 +62,7 @@ def language_of(locale: str) -> str:
     language = _LANGUAGE_OF.get(locale)
     if language is None:
         language = locale.replace("_", "-").split("-", 1)[0].lower()
-        if len(_LANGUAGE_OF) < 4096:
-            _LANGUAGE_OF[locale] = language
+        _LANGUAGE_OF.put(locale, language)
     return language
 
 
@@ -130,11 +131,18 @@ def compile_entry(entry: TermEntry) -> tuple[Rule, str, list[str]]:
 
 
 def _join_variants(tokens: list[str]) -> list[str]:
-    """Every way of writing the tokens with or without a space between them."""
+    """Every way of writing the tokens with or without a space between them.
+
+    Beyond ``MAX_JOIN_VARIANT_TOKENS`` tokens (2 ** (n - 1) ways), the
+    variants are instead the joined first 1, 2, ... n tokens as one-word
+    forms: any way of writing the term starts with one of them, so text
+    holding one goes to the full analysis (a few more texts are analysed;
+    none is missed).
+    """
     if len(tokens) == 1:
         return tokens
     if len(tokens) > MAX_JOIN_VARIANT_TOKENS:
-        return [" ".join(tokens), "".join(tokens)]
+        return ["".join(tokens[:count]) for count in range(1, len(tokens) + 1)]
     variants = []
     for gaps in itertools.product((" ", ""), repeat=len(tokens) - 1):
         pieces = [tokens[0]]
@@ -259,6 +267,6 @@ def compile_terms(
     if count:
         joined.make_automaton()
         if load_dictionary:
-            word_costs()
+            word_prefixes()  # and the word costs it is built from
     _LOGGER.debug("compiled %d term entries", count)
     return CompiledTerms(plain=plain, joined=joined, count=count)

@@ -43,8 +43,10 @@ import re
 import unicodedata
 from importlib import resources
 
+from suggestfilter.engine._cache import ByteBoundedDict
+
 _SPACE = " "
-_MAX_TABLE_ENTRIES = 300_000
+TABLE_BYTES = 4 << 20
 
 _LEET_DIGITS = {"0": "o", "1": "i", "2": "z", "3": "e", "4": "a", "5": "s", "6": "g"}
 _LEET_DIGITS.update({"7": "t", "8": "b", "9": "g"})
@@ -156,19 +158,24 @@ def fold_char(char: str) -> str:
     return "".join(out)
 
 
-class _FoldTable(dict[int, str | None]):
-    """A ``str.translate`` table computed lazily, one code point at a time."""
+class _FoldTable(ByteBoundedDict[int, str | None]):
+    """A ``str.translate`` table computed lazily, one code point at a time.
+
+    At most ``TABLE_BYTES`` (4 MiB: about 30,000 code points); an evicted
+    code point is folded again when it next occurs.
+    """
+
+    __slots__ = ()
 
     def __missing__(self, code_point: int) -> str | None:
         folded: str | None = fold_char(chr(code_point))
         if folded == "":
             folded = None
-        if len(self) < _MAX_TABLE_ENTRIES:
-            self[code_point] = folded
+        self.put(code_point, folded)
         return folded
 
 
-_TABLE = _FoldTable()
+_TABLE = _FoldTable(TABLE_BYTES, name="fold table")
 for _code_point in range(128):
     _TABLE[_code_point]  # fills the ASCII entries
 

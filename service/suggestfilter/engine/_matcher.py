@@ -59,12 +59,13 @@ from suggestfilter._model import (
 )
 from suggestfilter.engine._analysis import ExplainedMatch, Explanation, Scanner
 from suggestfilter.engine._bidi import display_order, display_order_with_origins
+from suggestfilter.engine._cache import ByteBoundedDict
 from suggestfilter.engine._compile import CompiledTerms, compile_terms, language_of
 from suggestfilter.engine._policy import Judge, split_by_allows, stronger
 
 __all__ = ["ExplainedMatch", "Explanation", "Matcher"]
 
-CACHE_SIZE = 65_536
+VERDICT_CACHE_BYTES = 16 << 20  # per matcher: about 60,000 typical texts
 
 
 class Matcher:
@@ -163,7 +164,8 @@ class Matcher:
         self._term_count = terms.count
         # Bound once: the pre-check runs on every suggestion.
         self._may_match = self._scanner.may_match
-        self._cache: dict[tuple[str, SuggestionKind, str, bool], Verdict] = {}
+        self._cache: ByteBoundedDict[tuple[str, SuggestionKind, str, bool], Verdict]
+        self._cache = ByteBoundedDict(VERDICT_CACHE_BYTES, name="verdicts")
 
     @classmethod
     def compile(
@@ -330,12 +332,7 @@ class Matcher:
             return verdict
         analysis = self._scanner.analyse(text, kind, language)
         verdict = self._judge.verdict(analysis.matches, query=query)
-        if len(cache) >= CACHE_SIZE:
-            try:
-                del cache[next(iter(cache))]
-            except (KeyError, StopIteration, RuntimeError):
-                cache.clear()
-        cache[key] = verdict
+        cache.put(key, verdict)
         return verdict
 
 

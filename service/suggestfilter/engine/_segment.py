@@ -15,11 +15,15 @@ Most users can ignore this module; the matcher uses it for hashtags.
 
 from __future__ import annotations
 
+import bisect
+import collections
 import functools
 import math
 import re
+import sys
 from collections.abc import Mapping
 
+from suggestfilter.engine._cache import ENTRY_OVERHEAD, ByteBoundedDict, object_size
 from suggestfilter.engine._fold import apply_leet, fold_chars
 
 LANGUAGES = ("en", "fr")
@@ -30,8 +34,7 @@ MAX_WORD_LENGTH = 24
 UNKNOWN_BASE_COST = 12.0
 UNKNOWN_CHAR_COST = 1.0
 TERM_COST = 8.0
-MAX_SEGMENTED_LENGTH = 64
-SEGMENT_CACHE_SIZE = 65_536
+SEGMENT_CACHE_BYTES = 8 << 20
 
 _SQUEEZE_RE = re.compile(r"(.)\1+")
 _WORD_RE = re.compile(r"[^\W\d_]+")
@@ -64,20 +67,54 @@ def word_costs() -> Mapping[str, float]:
     return costs
 
 
+@functools.cache
+def word_prefixes() -> frozenset[str]:
+    """Every proper prefix of a word of :func:`word_costs`, loaded once per process.
+
+    The search stops extending a piece once it is no prefix (about 200,000
+    strings, 19 MiB).
+    """
+    return frozenset(word[:end] for word in word_costs() for end in range(1, len(word)))
+
+
 def segment(letters: str, term_edges: Mapping[tuple[int, int], float] | None = None) -> list[int]:
     """The inner word boundaries of the cheapest split of ``letters`` (cached).
 
-    See :func:`segment_uncached`.
+    See :func:`segment_uncached`. The cache holds at most
+    ``SEGMENT_CACHE_BYTES`` (8 MiB).
     """
     edges = tuple(sorted(term_edges.items())) if term_edges else ()
-    return list(_segment_cached(letters, edges))
+    key = (letters, edges)
+    cuts = _SEGMENTS.get(key)
+    if cuts is None:
+        cuts = tuple(segment_uncached(letters, term_edges))
+        _SEGMENTS.put(key, cuts)
+    return list(cuts)
 
 
-@functools.lru_cache(maxsize=SEGMENT_CACHE_SIZE)
-def _segment_cached(
-    letters: str, edges: tuple[tuple[tuple[int, int], float], ...]
-) -> tuple[int, ...]:
-    return tuple(segment_uncached(letters, dict(edges)))
+_Edges = tuple[tuple[tuple[int, int], float], ...]
+_EDGE_BYTES = object_size(((1000, 1000), TERM_COST))
+_INT_BYTES = sys.getsizeof(1000)
+
+
+def _segment_entry_size(key: tuple[str, _Edges], cuts: tuple[int, ...]) -> int:
+    """:func:`~suggestfilter.engine._cache.entry_size` of a segmentation, in constant time
+    for ASCII letters."""
+    letters, edges = key
+    return (
+        ENTRY_OVERHEAD
+        + sys.getsizeof(key)
+        + object_size(letters)
+        + sys.getsizeof(edges)
+        + len(edges) * _EDGE_BYTES
+        + sys.getsizeof(cuts)
+        + len(cuts) * _INT_BYTES
+    )
+
+
+_SEGMENTS: ByteBoundedDict[tuple[str, _Edges], tuple[int, ...]] = ByteBoundedDict(
+    SEGMENT_CACHE_BYTES, name="segmentations", size_of=_segment_entry_size
+)
 
 
 def segment_uncached(
@@ -86,35 +123,66 @@ def segment_uncached(
     """The inner word boundaries of the cheapest split of ``letters``.
 
     ``letters`` is squeezed folded text without separators. ``term_edges``
-    maps ``(start, end)`` spans that are known words (terms) to their cost.
-    Returns the sorted positions strictly between 0 and ``len(letters)``
-    where one word ends and the next begins. Texts longer than
-    ``MAX_SEGMENTED_LENGTH`` are not split.
+    maps ``(start, end)`` spans that are known words (terms) to their cost,
+    below ``UNKNOWN_BASE_COST``; a term is a word whatever its length, a
+    dictionary word has at most ``MAX_WORD_LENGTH`` letters. Returns the
+    sorted positions strictly between 0 and ``len(letters)`` where one word
+    ends and the next begins; of equally cheap splits, the one whose last
+    word starts earliest (and so on backwards).
+
+    Every length is split, in time linear in it (and in the number of term
+    spans): the words starting at a position are found by extending a piece
+    while it is a prefix of some dictionary word (at most ``MAX_WORD_LENGTH``
+    letters), and the cheapest unknown stretch (at most ``MAX_WORD_LENGTH``
+    letters too) ending at a position comes from a sliding-window minimum.
     """
     length = len(letters)
-    if length < 2 or length > MAX_SEGMENTED_LENGTH:
+    if length < 2:
         return []
-    costs = word_costs()
-    edges = term_edges or {}
+    cost_of = word_costs().get
+    prefixes = word_prefixes()
+    # The known words (and terms) ending at each position, earliest start first.
+    words_at: list[list[tuple[int, float]]] = [[] for _ in range(length + 1)]
+    for start in range(length):
+        for end in range(start + 1, min(length, start + MAX_WORD_LENGTH) + 1):
+            piece = letters[start:end]
+            cost = cost_of(piece)
+            if cost is not None:
+                words_at[end].append((start, cost))
+            if piece not in prefixes:
+                break
+    for (start, end), edge in (term_edges or {}).items():
+        if 0 <= start < end <= length:
+            ending = words_at[end]
+            index = bisect.bisect_left(ending, (start,))
+            if index < len(ending) and ending[index][0] == start:
+                if edge < ending[index][1]:
+                    ending[index] = (start, edge)
+            else:
+                ending.insert(index, (start, edge))
     best = [0.0] + [math.inf] * length
     back = [0] * (length + 1)
+    # Starts in the window whose best[start] - start is non-decreasing: the front is the
+    # cheapest start of an unknown stretch ending here (the earliest of equals).
+    window: collections.deque[int] = collections.deque()
+    keys = [0.0] * (length + 1)  # best[start] - start
     for end in range(1, length + 1):
-        for start in range(max(0, end - MAX_WORD_LENGTH), end):
-            base = best[start]
-            if base == math.inf:
-                continue
-            cost = costs.get(letters[start:end])
-            edge = edges.get((start, end))
-            if edge is not None and (cost is None or edge < cost):
-                cost = edge
-            if cost is None:
-                cost = UNKNOWN_BASE_COST + UNKNOWN_CHAR_COST * (end - start)
-            if base + cost < best[end]:
-                best[end] = base + cost
-                back[end] = start
-        if best[end] == math.inf:  # pragma: no cover - MAX_WORD_LENGTH covers every end
-            best[end] = best[end - 1] + UNKNOWN_BASE_COST
-            back[end] = end - 1
+        newest = end - 1
+        key = keys[newest] = best[newest] - newest
+        while window and keys[window[-1]] > key:
+            window.pop()
+        window.append(newest)
+        chosen = window[0]
+        if chosen < end - MAX_WORD_LENGTH:
+            window.popleft()
+            chosen = window[0]
+        chosen_cost = best[chosen] + (UNKNOWN_BASE_COST + UNKNOWN_CHAR_COST * (end - chosen))
+        for start, cost in words_at[end]:
+            total = best[start] + cost
+            if total < chosen_cost or (total == chosen_cost and start < chosen):
+                chosen, chosen_cost = start, total
+        best[end] = chosen_cost
+        back[end] = chosen
     boundaries: list[int] = []
     position = back[length]
     while position > 0:
