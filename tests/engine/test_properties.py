@@ -6,8 +6,7 @@ every span lies inside the text; folding is idempotent; a term hidden by any
 supported disguise inside random innocent context is found; and every text
 is decided under a generous CPU ceiling (a bug detector, not a benchmark:
 ``suggestfilter bench`` measures). Examples are derandomized and bounded so
-the file runs in seconds. Properties that today's engine breaks (issue 10)
-are marked ``xfail(strict=True)``, so they turn red once the fix lands.
+the file runs in seconds.
 
 Every term is synthetic (``badword``, ``zorblax``).
 """
@@ -19,7 +18,6 @@ import random
 import time
 import unicodedata
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from suggestfilter import (
@@ -247,11 +245,6 @@ def test_a_disguised_term_in_innocent_context_is_found(
     kind=st.sampled_from((SuggestionKind.HASHTAG, SuggestionKind.ACCOUNT)),
 )
 @example(term="zorblax", prefix="", repeats=11, kind=SuggestionKind.HASHTAG)
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10: a term in a caseless hashtag or account run longer than 64 letters "
-    "is not segmented, so it is allowed",
-)
 def test_a_term_in_a_long_caseless_run_is_found_at_any_length(
     term: str, prefix: str, repeats: int, kind: SuggestionKind
 ) -> None:
@@ -287,11 +280,6 @@ def _cpu_ms(text: str, kind: SuggestionKind) -> float:
 @FEW
 @given(shape=st.sampled_from(sorted(SHAPES)), seed=st.integers(0, 2**32), kind=kinds)
 @example(shape="separators", seed=1, kind=SuggestionKind.QUERY)
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10: many single-character separators around a term make the boundary "
-    "search try every pair of positions (tens of ms per text)",
-)
 def test_every_adversarial_text_is_decided_under_the_cpu_ceiling(
     shape: str, seed: int, kind: SuggestionKind
 ) -> None:
