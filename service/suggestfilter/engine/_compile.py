@@ -22,7 +22,7 @@ from suggestfilter._errors import PolicyError
 from suggestfilter._model import CategoryPolicy, EntryKind, MatchMode, TermEntry
 from suggestfilter.engine._cache import ByteBoundedDict
 from suggestfilter.engine._fold import apply_leet, fold_chars
-from suggestfilter.engine._segment import word_prefixes
+from suggestfilter.engine._segment import word_automaton
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -267,6 +267,6 @@ def compile_terms(
     if count:
         joined.make_automaton()
         if load_dictionary:
-            word_prefixes()  # and the word costs it is built from
+            word_automaton()  # and the word costs it is built from
     _LOGGER.debug("compiled %d term entries", count)
     return CompiledTerms(plain=plain, joined=joined, count=count)
