@@ -208,7 +208,7 @@ class _Boundaries:
         self.soft_left: set[int] = set()
         self.soft_right: set[int] = set()
         for start, end, hashtag in text.tokens:
-            if hashtag:
+            if hashtag and end - start > 1:  # a one-character token has no inner boundary
                 anywhere.update(_hashtag_boundaries(text, start, end, hits, self))
         self.anywhere = anywhere
 
