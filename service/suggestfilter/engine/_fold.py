@@ -135,6 +135,26 @@ def _prototype(char: str) -> str:
     return _confusable_prototypes().get(char, char)
 
 
+def _folds_to_itself(char: str) -> bool:
+    """A quick test, true only for a character that the steps below leave as it is.
+
+    Most characters of most scripts have no decomposition, no case, no
+    confusable prototype and no digit value; settling those with a few
+    look-ups keeps a text of never-seen characters cheap to fold.
+    """
+    return (
+        not unicodedata.decomposition(char)
+        and unicodedata.category(char) not in _NOT_SELF_CATEGORIES
+        and char.casefold() == char
+        and unicodedata.decimal(char, None) is None
+        and char not in _confusable_prototypes()
+    )
+
+
+# Marks are dropped, format characters may be ignorable, separators become spaces.
+_NOT_SELF_CATEGORIES = frozenset(("Mn", "Me", "Cf", "Zs", "Zl", "Zp", "Cc"))
+
+
 def fold_char(char: str) -> str:
     """Fold one character (steps 1-6): zero or more folded characters."""
     if char.isspace():
@@ -144,6 +164,8 @@ def fold_char(char: str) -> str:
         return ""
     if char.isascii():
         return char.lower()
+    if _folds_to_itself(char):
+        return char
     # Homoglyphs of capitals (Cyrillic U+0412 -> B) before casefolding loses them.
     decomposed = "".join(_prototype(c) for c in unicodedata.normalize("NFKD", char))
     decomposed = unicodedata.normalize("NFKD", decomposed.casefold())
