@@ -184,17 +184,27 @@ class _FoldTable(ByteBoundedDict[int, str | None]):
     """A ``str.translate`` table computed lazily, one code point at a time.
 
     At most ``TABLE_BYTES`` (4 MiB: about 30,000 code points); an evicted
-    code point is folded again when it next occurs.
+    code point is folded again when it next occurs. Every character seen
+    whose fold is not exactly one character also goes into
+    :data:`_NOT_ONE_TO_ONE`, which is never evicted: such characters are a
+    small fixed part of Unicode (ignorables, marks, expanding compatibility
+    forms), so the set stays small whatever the input.
     """
 
     __slots__ = ()
 
     def __missing__(self, code_point: int) -> str | None:
-        folded: str | None = fold_char(chr(code_point))
+        char = chr(code_point)
+        folded: str | None = fold_char(char)
         if folded == "":
             folded = None
+        if folded is None or len(folded) != 1:
+            _NOT_ONE_TO_ONE.add(char)
         self.put(code_point, folded)
         return folded
+
+
+_NOT_ONE_TO_ONE: set[str] = set()
 
 
 _TABLE = _FoldTable(TABLE_BYTES, name="fold table")
@@ -262,6 +272,9 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
     """
     if text.isascii():  # every ASCII character folds to exactly one character
         return apply_leet(text.translate(_TABLE)), list(range(len(text)))
+    folded = text.translate(_TABLE)  # also settles every character of the text
+    if _NOT_ONE_TO_ONE.isdisjoint(text):
+        return apply_leet(folded), list(range(len(text)))
     pieces: list[str] = []
     origins: list[int] = []
     for index, char in enumerate(text):
