@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -81,10 +82,8 @@ def run_index(run_starts: list[int], run_ends: list[int]) -> list[int]:
     """For each position of the unsqueezed text, the index of its run."""
     if len(run_starts) == (run_ends[-1] if run_ends else 0):
         return list(range(len(run_starts)))  # nothing was squeezed
-    run_of: list[int] = []
-    for index, (start, end) in enumerate(zip(run_starts, run_ends, strict=True)):
-        run_of.extend([index] * (end - start))
-    return run_of
+    lengths = map(operator.sub, run_ends, run_starts)
+    return list(itertools.chain.from_iterable(map(itertools.repeat, itertools.count(), lengths)))
 
 
 _NO_BOUNDARIES: frozenset[int] = frozenset()
