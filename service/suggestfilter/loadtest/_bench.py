@@ -45,9 +45,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import IO, Any
 
-from suggestfilter._model import CategoryPolicy, Policy, SuggestionKind, TermEntry
+from suggestfilter._model import (
+    CategoryPolicy,
+    KeystrokeDecision,
+    Policy,
+    SuggestionKind,
+    TermEntry,
+)
 from suggestfilter.engine import Matcher
 from suggestfilter.loadtest._adversarial import AdversarialText, adversarial_corpus
+from suggestfilter.rpc._limits import Limits
 
 ENGINES = ("suggestfilter", "re", "flashtext")
 SEED = 2026
@@ -90,6 +97,8 @@ class BenchRow:
     request_median_ms: float | None = None
     request_p99_ms: float | None = None
     request_worst_ms: float | None = None
+    served_worst_ms: float | None = None
+    served_undecided: int | None = None
     adversarial_note: str = ""
 
     def as_dict(self) -> dict[str, Any]:
@@ -123,6 +132,8 @@ ADVERSARIAL_COLUMNS: tuple[tuple[str, str], ...] = (
     ("request_median_ms", "req median ms"),
     ("request_p99_ms", "req p99 ms"),
     ("request_worst_ms", "req worst ms"),
+    ("served_worst_ms", "served worst ms"),
+    ("served_undecided", "undecided"),
     ("adversarial_note", "note"),
 )
 """The columns of the worst-case table (:func:`format_adversarial_table`)."""
@@ -184,7 +195,11 @@ def adversarial_note(texts: int, requests: int) -> str:
         "characters, every kind), after a warm-up on another such corpus; CPU time "
         "(time.thread_time_ns) of one uncached call per text, the same call as above; "
         f"then {requests:,} requests of a query and {REQUEST_SUGGESTIONS} suggestions from "
-        "a third corpus (suggestfilter: Matcher.decide; the others: one call per text). "
+        "a third corpus (suggestfilter: Matcher.decide; the others: one call per text), "
+        "every text decided. Served (suggestfilter): as many more requests from a fourth "
+        "corpus, decided as serve decides them, under the default work budget "
+        f"({Limits().work_budget_ms:g} ms of CPU): the worst CPU time, and how many texts "
+        "were left undecided (hidden, never allowed). "
         f"Targets (suggestfilter): worst text <= {TARGET_TEXT_US / 1000:.0f} ms, worst "
         f"{REQUEST_SUGGESTIONS}-suggestion request <= {TARGET_REQUEST_MS:.0f} ms at 100,000 "
         "terms; reported, not enforced. Ordinary max = the slowest ordinary call above (wall "
@@ -278,8 +293,10 @@ def synthetic_suggestions(
 
 _Call = Callable[[str, SuggestionKind], object]
 _RequestCall = Callable[[str, list[tuple[str, SuggestionKind]]], object]
-_Engine = tuple[_Call, _RequestCall | None]
-"""A built engine: one call per suggestion, and (when it has one) one call per request."""
+_ServedCall = Callable[[str, list[tuple[str, SuggestionKind]]], KeystrokeDecision]
+_Engine = tuple[_Call, _RequestCall | None, _ServedCall | None]
+"""A built engine: one call per suggestion, and (when it has them) one call per request,
+every text decided, and one per request as the server decides it (under the work budget)."""
 
 
 def _build_suggestfilter(terms: Sequence[str], log: IO[str] | None) -> _Engine:
@@ -290,9 +307,11 @@ def _build_suggestfilter(terms: Sequence[str], log: IO[str] | None) -> _Engine:
             print(f"  suggestfilter: compiled {done:,} of {len(entries):,} terms", file=log)
 
     matcher = Matcher.compile(entries, Policy({"bench": CategoryPolicy()}), progress=progress)
+    budget = Limits().work_budget
     return (
         lambda text, kind: matcher.suggestion_verdict(text, kind, "en"),
         lambda query, pairs: matcher.decide(query, pairs, "en"),
+        lambda query, pairs: matcher.decide(query, pairs, "en", budget=budget),
     )
 
 
@@ -314,7 +333,7 @@ def _entries_for(terms: Sequence[str]) -> list[TermEntry]:
 def _build_re(terms: Sequence[str], log: IO[str] | None) -> _Engine:
     alternation = "|".join(re.escape(term) for term in sorted(terms, key=len, reverse=True))
     pattern = re.compile(rf"\b(?:{alternation})\b")
-    return lambda text, kind: pattern.search(text.lower()), None
+    return lambda text, kind: pattern.search(text.lower()), None, None
 
 
 def _build_flashtext(terms: Sequence[str], log: IO[str] | None) -> _Engine:
@@ -325,7 +344,7 @@ def _build_flashtext(terms: Sequence[str], log: IO[str] | None) -> _Engine:
         processor.add_keyword(term)
         if log is not None and index % 100_000 == 0:
             print(f"  flashtext: added {index:,} of {len(terms):,} terms", file=log)
-    return lambda text, kind: processor.extract_keywords(text), None
+    return lambda text, kind: processor.extract_keywords(text), None, None
 
 
 _BUILDERS: dict[str, Callable[[Sequence[str], IO[str] | None], _Engine]] = {
@@ -340,6 +359,7 @@ class _Built:
     engine: str
     call: _Call
     request: _RequestCall
+    served: _ServedCall | None
     build_seconds: float
     build_cpu_seconds: float
     memory_mib: float
@@ -347,6 +367,8 @@ class _Built:
     spent_ns: int = 0
     adversarial: list[tuple[int, str]] = field(default_factory=list)
     request_durations: list[int] = field(default_factory=list)
+    served_durations: list[int] = field(default_factory=list)
+    served_undecided: int = 0
     adversarial_complete: bool = True
 
 
@@ -357,7 +379,7 @@ def _build(engine: str, terms: Sequence[str], log: IO[str] | None) -> _Built:
     rss_before = _rss_bytes()
     started = time.perf_counter()
     cpu_started = time.process_time()
-    call, request = _BUILDERS[engine](terms, log)
+    call, request, served = _BUILDERS[engine](terms, log)
     build_cpu_seconds = time.process_time() - cpu_started
     build_seconds = time.perf_counter() - started
     memory_mib = max(0, _rss_bytes() - rss_before) / 2**20
@@ -365,7 +387,7 @@ def _build(engine: str, terms: Sequence[str], log: IO[str] | None) -> _Built:
         print(f"  {engine}: built in {build_seconds:.2f} s", file=log)
     if request is None:
         request = functools.partial(_one_call_per_text, call)
-    return _Built(engine, call, request, build_seconds, build_cpu_seconds, memory_mib)
+    return _Built(engine, call, request, served, build_seconds, build_cpu_seconds, memory_mib)
 
 
 def _one_call_per_text(
@@ -419,8 +441,13 @@ def _time_adversarial(
     requests: Sequence[Sequence[AdversarialText]],
     warmup: Sequence[AdversarialText],
     log: IO[str] | None,
+    served_requests: Sequence[Sequence[AdversarialText]] = (),
 ) -> None:
     """CPU time of each adversarial text, then of each request, engine by engine.
+
+    An engine that decides requests as the server does (``served``) is then
+    timed on ``served_requests``, under the work budget, counting the texts
+    left undecided.
 
     Every text is distinct from every other (and from the warm-up), so no
     verdict cache answers. An engine that spends ``TIME_BUDGET_SECONDS``
@@ -455,6 +482,15 @@ def _time_adversarial(
             if spent > budget_ns:
                 item.adversarial_complete = False
                 break
+        if item.served is not None:
+            for request in served_requests:
+                pairs = [(text, kind) for text, kind, _ in request[1:]]
+                start = clock()
+                decision = item.served(request[0].text, pairs)
+                item.served_durations.append(clock() - start)
+                item.served_undecided += decision.query_verdict.undecided + sum(
+                    verdict.undecided for verdict in decision.suggestion_verdicts
+                )
         if log is not None:
             print(
                 f"  {item.engine}: {len(item.adversarial):,} adversarial texts, "
@@ -490,6 +526,11 @@ def _adversarial_fields(item: _Built) -> dict[str, Any]:
         )
         if item.engine == "suggestfilter" and requests[-1] / 1e6 > TARGET_REQUEST_MS:
             notes.append(f"request over {TARGET_REQUEST_MS:.0f} ms target")
+    if item.served_durations:
+        served = max(item.served_durations) / 1e6
+        fields.update(served_worst_ms=served, served_undecided=item.served_undecided)
+        if served > TARGET_REQUEST_MS:
+            notes.append(f"served request over {TARGET_REQUEST_MS:.0f} ms target")
     if item.engine == "suggestfilter" and worst / 1000 > TARGET_TEXT_US:
         notes.insert(0, f"text over {TARGET_TEXT_US / 1000:.0f} ms target")
     if not item.adversarial_complete:
@@ -517,20 +558,31 @@ def _row(item: _Built, terms: int, inputs: int) -> BenchRow:
 
 def _adversarial_inputs(
     terms: Sequence[str], texts: int, requests: int
-) -> tuple[list[AdversarialText], list[list[AdversarialText]], list[AdversarialText]]:
-    """The timed texts, the requests (a query and 50 suggestions each) and a warm-up.
+) -> tuple[
+    list[AdversarialText],
+    list[list[AdversarialText]],
+    list[AdversarialText],
+    list[list[AdversarialText]],
+]:
+    """The timed texts, the requests (a query and 50 suggestions each), a warm-up, and
+    as many requests again to decide as the server does.
 
-    One corpus, cut in three, so that no text repeats across the parts.
+    One corpus, cut in four, so that no text repeats across the parts.
     """
     per_request = REQUEST_SUGGESTIONS + 1
     warmup = min(texts, WARMUP // 10)
-    corpus = adversarial_corpus(terms, texts + requests * per_request + warmup, seed=SEED + 11)
+    corpus = adversarial_corpus(terms, texts + 2 * requests * per_request + warmup, seed=SEED + 11)
     timed = corpus[:texts]
-    grouped = [
-        corpus[texts + index * per_request : texts + (index + 1) * per_request]
-        for index in range(requests)
-    ]
-    return timed, grouped, corpus[texts + requests * per_request :]
+
+    def grouped(first: int) -> list[list[AdversarialText]]:
+        return [
+            corpus[first + index * per_request : first + (index + 1) * per_request]
+            for index in range(requests)
+        ]
+
+    after_requests = texts + requests * per_request
+    served_end = after_requests + requests * per_request
+    return timed, grouped(texts), corpus[served_end:], grouped(after_requests)
 
 
 def bench_size(
@@ -562,8 +614,10 @@ def bench_size(
     warmup = synthetic_suggestions(min(WARMUP, len(inputs)), list(terms[:1000]), seed=SEED + 7)
     _time_interleaved(built, inputs, warmup, log)
     if adversarial > 0:
-        corpus, grouped, adversarial_warmup = _adversarial_inputs(terms, adversarial, requests)
-        _time_adversarial(built, corpus, grouped, adversarial_warmup, log)
+        corpus, grouped, adversarial_warmup, served = _adversarial_inputs(
+            terms, adversarial, requests
+        )
+        _time_adversarial(built, corpus, grouped, adversarial_warmup, log, served)
     rows = [_row(item, len(terms), len(inputs)) for item in built] + skipped
     order = {engine: index for index, engine in enumerate(engines)}
     rows.sort(key=lambda row: order[row.engine])
