@@ -378,6 +378,22 @@ REGRESSION = [
     pytest.param("#BadwordXq", Q, "r-badword", id="case-shows-the-words"),
     # a neighbouring term is a solid word
     pytest.param("#zorblaxbadword", Q, "r-zorblax", id="neighbouring-term-is-solid"),
+    # length: a caseless run longer than 64 letters was not segmented (issue 10)
+    pytest.param("#zorblax" + "videos" * 11, H, "r-zorblax", id="length-hashtag-74-letters"),
+    pytest.param(
+        "zorblax" + "videos" * 11, SuggestionKind.ACCOUNT, "r-zorblax", id="length-account"
+    ),
+    pytest.param("#free" + "videos" * 80 + "zorblax", H, "r-zorblax", id="length-at-the-limit"),
+    # cost: single-letter separators around a term made the boundary search quadratic
+    pytest.param("b." * 120 + "badword" + ".d" * 120, Q, "r-badword", id="cost-separators"),
+    pytest.param("b." * 120 + "ba dword" + ".d" * 120, Q, "", id="cost-separators-spaced"),
+    # display order: an override, then the term written backwards (issue 10)
+    pytest.param("\u202edrowdab", Q, "r-badword", id="direction-override"),
+    pytest.param(
+        "free \u202edrowdab\u202c videos", Q, "r-badword", id="direction-override-in-context"
+    ),
+    pytest.param("#\u202edrowdab", H, "r-badword", id="direction-override-hashtag"),
+    pytest.param("\u05d0 word\u05bebad", Q, "r-badword", id="direction-rtl-punctuation"),
 ]
 
 
