@@ -22,7 +22,6 @@ import dataclasses
 import json
 import random
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -194,13 +193,7 @@ def measure_memory(
         after = rss_mib(worker)
         peak = max(peak, after)
     finally:
-        if server is not None and server.poll() is None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(60)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        _bench_service._stop_server(server)
         shutil.rmtree(directory, ignore_errors=True)
     growth = peak - before
     note = "within the limit" if growth <= GROWTH_LIMIT_MIB else "over the limit"

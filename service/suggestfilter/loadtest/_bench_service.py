@@ -207,6 +207,18 @@ def _free_port() -> int:
     return free_loopback_port()
 
 
+def _stop_server(server: subprocess.Popen[bytes] | None) -> None:
+    """SIGTERM a ``suggestfilter serve`` child and wait for its drain (kill after 60 s)."""
+    if server is None or server.poll() is not None:
+        return
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(60)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
 def _wait_serving(target: str, server: subprocess.Popen[bytes], timeout: float) -> None:
     import grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -366,13 +378,7 @@ def measure_reload_under_load(
             _log(log, "errors under load; the server's log ends with:")
             _log(log, stderr_path.read_text(encoding="utf-8", errors="replace")[-4000:])
     finally:
-        if server is not None and server.poll() is None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(60)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        _stop_server(server)
         shutil.rmtree(directory, ignore_errors=True)
 
     first_new = during.version_first_seen.get(new_version)
