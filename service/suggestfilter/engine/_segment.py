@@ -147,20 +147,15 @@ def segment_uncached(
     length = len(letters)
     if length < 2:
         return []
-    # The known words (and terms) ending at each position, as (start, cost).
-    words_at: list[list[tuple[int, float]]] = [[] for _ in range(length + 1)]
-    for last, (size, cost) in word_automaton().iter(letters):
-        words_at[last + 1].append((last + 1 - size, cost))
+    # Every dictionary word of the run, as (last index, (length, cost)), by last index.
+    found = list(word_automaton().iter(letters))
+    found.append((length, (0, 0.0)))  # a sentinel past every end
+    # The term spans ending at each position, as (start, cost); a term that is also a
+    # dictionary word is simply a second candidate for the same span.
+    terms_at: dict[int, list[tuple[int, float]]] = {}
     for (start, end), edge in (term_edges or {}).items():
         if 0 <= start < end <= length:
-            ending = words_at[end]
-            for index, (known_start, known_cost) in enumerate(ending):
-                if known_start == start:
-                    if edge < known_cost:
-                        ending[index] = (start, edge)
-                    break
-            else:
-                ending.append((start, edge))
+            terms_at.setdefault(end, []).append((start, edge))
     best = [0.0] + [math.inf] * length
     back = [0] * (length + 1)
     # Starts in the window whose best[start] - start is non-decreasing: the front is the
@@ -169,6 +164,8 @@ def segment_uncached(
     pop, push, pop_front = window.pop, window.append, window.popleft
     keys = [0.0] * (length + 1)  # best[start] - start * UNKNOWN_CHAR_COST
     base, per_char, widest = UNKNOWN_BASE_COST, UNKNOWN_CHAR_COST, MAX_WORD_LENGTH
+    next_found = 0
+    next_last = found[0][0]
     for end in range(1, length + 1):
         newest = end - 1
         key = keys[newest] = best[newest] - newest * per_char
@@ -180,9 +177,17 @@ def segment_uncached(
             pop_front()
             chosen = window[0]
         chosen_cost = best[chosen] + (base + per_char * (end - chosen))
-        words = words_at[end]
-        if words:
-            for start, cost in words:
+        while next_last == newest:
+            size, cost = found[next_found][1]
+            start = end - size
+            total = best[start] + cost
+            if total < chosen_cost or (total == chosen_cost and start < chosen):
+                chosen, chosen_cost = start, total
+            next_found += 1
+            next_last = found[next_found][0]
+        spans = terms_at.get(end)
+        if spans:
+            for start, cost in spans:
                 total = best[start] + cost
                 if total < chosen_cost or (total == chosen_cost and start < chosen):
                     chosen, chosen_cost = start, total
