@@ -61,6 +61,9 @@ _T = TypeVar("_T")
 _RTL_BLOCKS = "\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefe\U00010800-\U00010fff\U0001e800-\U0001efff"
 _MAY_REORDER = re.compile(f"[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069{_RTL_BLOCKS}]")
 _MAY_READ_RIGHT_TO_LEFT = re.compile(f"[{_RTL_BLOCKS}]")
+_NO_CONTROLS = dict.fromkeys(
+    (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)), None
+)
 _RIGHT_TO_LEFT = frozenset(("R", "AL"))
 _LEFT_TO_RIGHT = frozenset(("L", "EN", "AN"))
 
@@ -94,7 +97,9 @@ def display_order(text: str) -> str | None:
         reading = visual
     else:
         reading = "".join(_read_right_to_left(list(visual)))
-    return None if reading == text else reading
+    if reading == text or reading.translate(_NO_CONTROLS) == text.translate(_NO_CONTROLS):
+        return None  # only controls moved, and folding drops them: nothing new to read
+    return reading
 
 
 def display_order_with_origins(text: str) -> tuple[str, list[int] | None] | None:
