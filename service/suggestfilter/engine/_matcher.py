@@ -145,14 +145,15 @@ class Matcher:
     ==========  ========  ==========  ===========  ========
     terms       build     memory      median       p99
     ==========  ========  ==========  ===========  ========
-    1,000       0.01 s    0.4 MiB     3.6 us       125 us
-    100,000     0.76 s    34 MiB      4.7 us       198 us
-    1,000,000   10.4 s    366 MiB     4.3 us       193 us
+    1,000       0.14 s    23 MiB      2.2 us       63 us
+    100,000     0.77 s    34 MiB      3.4 us       134 us
+    1,000,000   7.0 s     368 MiB     3.0 us       115 us
     ==========  ========  ==========  ===========  ========
 
-    On the same inputs flashtext (lowercasing only) took 4.1 and 5.6 us and
-    a ``re`` alternation 17 us and 1.7 ms at 1k and 100k terms. The p99 is
-    the full analysis of text that may match.
+    The first build of a process also loads the hashtag dictionary (most of
+    the 23 MiB at 1k terms). On the same inputs flashtext (lowercasing only)
+    took 2.7 and 3.7 us and a ``re`` alternation 12 us and 1.3 ms at 1k and
+    100k terms. The p99 is the full analysis of text that may match.
 
     A long-lived server should call ``gc.freeze()`` after compiling: a full
     garbage collection otherwise walks every rule (180 ms at 300k terms).
