@@ -88,6 +88,32 @@ def display_order(text: str) -> str | None:
     >>> display_order("plain text") is None, display_order("\u05e9\u05dc\u05d5\u05dd") is None
     (True, True)
     """
+    laid_out = _laid_out(text)
+    return None if laid_out is None else laid_out[1]
+
+
+def display_order_with_origins(text: str) -> tuple[str, list[int] | None] | None:
+    """The reading order of ``text`` and, per character, its index in ``text``.
+
+    None when the reading order is the logical order (as for
+    :func:`display_order`, which gives the same string). The origins are
+    None when python-bidi's levels cannot be read or do not reproduce its
+    display.
+    """
+    laid_out = _laid_out(text)
+    if laid_out is None:
+        return None
+    visual, reading = laid_out
+    order = _visual_permutation(text, visual)
+    if order is None:
+        return reading, None
+    origins = _read_right_to_left(order, [text[index] for index in order])
+    return reading, origins
+
+
+def _laid_out(text: str) -> tuple[str, str] | None:
+    """python-bidi's visual order of ``text`` and its reading order, or None when the
+    reading order shows nothing new (see :func:`display_order`)."""
     if text.isascii() or _MAY_REORDER.search(text) is None:
         return None
     visual = _visual(text)
@@ -99,27 +125,7 @@ def display_order(text: str) -> str | None:
         reading = "".join(_read_right_to_left(list(visual)))
     if reading == text or reading.translate(_NO_CONTROLS) == text.translate(_NO_CONTROLS):
         return None  # only controls moved, and folding drops them: nothing new to read
-    return reading
-
-
-def display_order_with_origins(text: str) -> tuple[str, list[int] | None] | None:
-    """The reading order of ``text`` and, per character, its index in ``text``.
-
-    None when the reading order is the logical order (as for
-    :func:`display_order`, which gives the same string). The origins are
-    None when python-bidi's levels cannot be read or do not reproduce its
-    display.
-    """
-    reading = display_order(text)
-    if reading is None:
-        return None
-    visual = _visual(text)
-    assert visual is not None
-    order = _visual_permutation(text, visual)
-    if order is None:
-        return reading, None
-    origins = _read_right_to_left(order, [text[index] for index in order])
-    return reading, origins
+    return visual, reading
 
 
 def _visual(text: str) -> str | None:
